@@ -1,0 +1,283 @@
+"""The embedded on-disk index: SQLite with FTS5 (BM25 ranking, snippets, phrase queries) and facets.
+
+One file, `<data dir>/index.sqlite`. Every batch is written in one transaction, so a crash leaves
+either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from connectors.state import connect, transaction
+from transforms.record import Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL,
+    duplicate_of TEXT,
+    published_at TEXT,
+    source_domain TEXT,
+    language TEXT,
+    exact_key TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_dup ON documents(duplicate_of);
+CREATE INDEX IF NOT EXISTS documents_exact ON documents(exact_key);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
+    id UNINDEXED, title, description, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS entities (id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS entities_id ON entities(id);
+CREATE INDEX IF NOT EXISTS entities_name ON entities(kind, name);
+CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
+CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
+"""
+FACETS = {
+    "person": "SELECT e.name, COUNT(*) FROM entities e JOIN hits h ON h.id = e.id WHERE e.kind='person' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "org": "SELECT e.name, COUNT(*) FROM entities e JOIN hits h ON h.id = e.id WHERE e.kind='org' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "location": "SELECT e.name, COUNT(*) FROM entities e JOIN hits h ON h.id = e.id WHERE e.kind='location' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "source": "SELECT d.source_domain, COUNT(*) FROM documents d JOIN hits h ON h.id = d.id WHERE d.source_domain IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "language": "SELECT d.language, COUNT(*) FROM documents d JOIN hits h ON h.id = d.id WHERE d.language IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+    "month": "SELECT substr(d.published_at, 1, 7), COUNT(*) FROM documents d JOIN hits h ON h.id = d.id WHERE d.published_at IS NOT NULL GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+}
+FTS_TOKEN = re.compile(r'"[^"]*"|\S+')
+
+
+def fts_query(query: str) -> str:
+    """Return an FTS5 query: phrases in double quotes kept, every other word quoted (AND of terms).
+
+    Quoting each bare word keeps user input from being read as FTS5 syntax (a hyphen, a colon,
+    AND/OR/NOT) while phrases still match as phrases.
+    """
+    parts = []
+    for token in FTS_TOKEN.findall(query):
+        if token.startswith('"') and token.endswith('"') and len(token) > 1:
+            inner = token.strip('"').replace('"', "")
+            if inner.strip():
+                parts.append(f'"{inner}"')
+        elif token.upper() == "OR" and parts:
+            parts.append("OR")
+        else:
+            word = token.replace('"', "")
+            if word:
+                parts.append(f'"{word}"')
+    while parts and parts[-1] == "OR":
+        parts.pop()
+    return " ".join(parts)
+
+
+class EmbeddedIndex:
+    """Documents, full-text index, entity facets and dedup band keys in one SQLite file."""
+
+    name = "embedded"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "index.sqlite"
+        self.conn = connect(self.path)
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.conn.close()
+
+    def location(self) -> str:
+        """Return where the index lives."""
+        return str(self.path)
+
+    # --- dedup state -------------------------------------------------------------------------
+    def existing_exact(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return {exact key: id of the indexed canonical document with that normalised body}."""
+        keys = list(set(keys))
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            sql = f"SELECT exact_key, id FROM documents WHERE duplicate_of IS NULL AND exact_key IN ({','.join('?' * len(chunk))})"
+            for key, doc_id in self.conn.execute(sql, chunk):
+                out.setdefault(key, doc_id)
+        return out
+
+    def band_candidates(self, keys: list[str], own_id: str) -> list[tuple[str, str]]:
+        """Return (id, body) of indexed canonical documents sharing an LSH band key, most shared first."""
+        if not keys:
+            return []
+        sql = (
+            f"SELECT b.id, COUNT(*) AS shared FROM bands b WHERE b.band IN ({','.join('?' * len(keys))}) AND b.id != ? "
+            "GROUP BY b.id ORDER BY shared DESC LIMIT 20"
+        )
+        ids = [row[0] for row in self.conn.execute(sql, [*keys, own_id])]
+        docs = self.get(ids)
+        return [(i, docs[i]["body"]) for i in ids if i in docs and not docs[i].get("duplicate_of")]
+
+    def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the contract documents with these ids."""
+        ids = list(ids)
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            for doc_id, doc in self.conn.execute(
+                f"SELECT id, doc FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                out[doc_id] = json.loads(doc)
+        return out
+
+    # --- writing -----------------------------------------------------------------------------
+    def write(self, docs: list[Document]) -> dict[str, int]:
+        """Upsert the documents in one transaction; refresh `copies` of the canonicals they touch.
+
+        Returns counts: indexed (new ids) and replaced (ids already present: a re-run).
+        """
+        counts = {"indexed": 0, "replaced": 0}
+        touched: set[str] = set()
+        with transaction(self.conn) as conn:
+            for doc in docs:
+                existed = conn.execute("SELECT duplicate_of FROM documents WHERE id=?", (doc.id,)).fetchone()
+                if existed:
+                    counts["replaced"] += 1
+                    if existed[0]:
+                        touched.add(existed[0])
+                    self._delete(conn, doc.id)
+                else:
+                    counts["indexed"] += 1
+                if doc.duplicate_of:
+                    touched.add(doc.duplicate_of)
+                else:
+                    # Keep copies learned in earlier runs; they are recomputed below anyway.
+                    touched.add(doc.id)
+                row = doc.to_dict()
+                conn.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
+                    (doc.id, json.dumps(row, ensure_ascii=False), doc.duplicate_of, doc.published_at,
+                     doc.source_domain, doc.language, doc.exact_key),
+                )
+                conn.execute(
+                    "INSERT INTO docs_fts (id, title, description, body) VALUES (?,?,?,?)",
+                    (doc.id, doc.title or "", doc.description or "", doc.body),
+                )
+                conn.executemany(
+                    "INSERT INTO entities VALUES (?,?,?)",
+                    [(doc.id, kind, name) for kind, names in doc.entities.items() for name in names],
+                )
+                if not doc.duplicate_of:
+                    conn.executemany("INSERT INTO bands VALUES (?,?)", [(band, doc.id) for band in doc.lsh_bands])
+            self._refresh_copies(conn, touched)
+        return counts
+
+    def _delete(self, conn: sqlite3.Connection, doc_id: str) -> None:
+        for table in ("documents", "entities", "bands"):
+            conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
+        conn.execute("DELETE FROM docs_fts WHERE id=?", (doc_id,))
+
+    def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
+        for cid in canonical_ids:
+            row = conn.execute("SELECT doc FROM documents WHERE id=?", (cid,)).fetchone()
+            if not row:
+                continue
+            doc = json.loads(row[0])
+            copies = conn.execute(
+                "SELECT id, source_domain FROM documents WHERE duplicate_of=? ORDER BY id", (cid,)
+            ).fetchall()
+            doc["copies"] = {
+                "count": len(copies),
+                "sources": sorted({s for _, s in copies if s}),
+                "ids": [i for i, _ in copies],
+            }
+            conn.execute("UPDATE documents SET doc=? WHERE id=?", (json.dumps(doc, ensure_ascii=False), cid))
+
+    # --- reading -----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        filters: dict[str, Any],
+        limit: int = 10,
+        include_duplicates: bool = False,
+        facet_size: int = 10,
+    ) -> dict[str, Any]:
+        """Return {total, hits[{id, score, title, url, source_domain, published_at, snippet}], facets}."""
+        where, params = ["1=1"], []
+        match = fts_query(query) if query.strip() else ""
+        if match:
+            where.append("docs_fts MATCH ?")
+            params.append(match)
+        if not include_duplicates:
+            where.append("d.duplicate_of IS NULL")
+        for kind in ("person", "org", "location"):
+            for name in filters.get(kind) or []:
+                where.append("d.id IN (SELECT id FROM entities WHERE kind=? AND name=? COLLATE NOCASE)")
+                params += [kind, name]
+        if filters.get("source"):
+            where.append("d.source_domain = ?")
+            params.append(filters["source"])
+        if filters.get("lang"):
+            where.append("d.language = ?")
+            params.append(filters["lang"])
+        if filters.get("date_from"):
+            where.append("substr(d.published_at, 1, 10) >= ?")
+            params.append(filters["date_from"])
+        if filters.get("date_to"):
+            where.append("substr(d.published_at, 1, 10) <= ?")
+            params.append(filters["date_to"])
+        score = "bm25(docs_fts, 0.0, 5.0, 2.0, 1.0)" if match else "0.0"
+        snippet = "snippet(docs_fts, 3, '[', ']', '…', 16)" if match else "substr(docs_fts.body, 1, 160)"
+        base = f"FROM docs_fts JOIN documents d ON d.id = docs_fts.id WHERE {' AND '.join(where)}"
+        conn = self.conn
+        try:
+            conn.execute("DROP TABLE IF EXISTS temp.hits")
+            conn.execute(f"CREATE TEMP TABLE hits AS SELECT d.id AS id, {score} AS score {base}", params)
+        except sqlite3.OperationalError as err:
+            raise ValueError(f"cannot run query {query!r}: {err}") from err
+        total = conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0]
+        rows = conn.execute(
+            f"SELECT d.id, {score}, d.doc, {snippet} {base} ORDER BY {score}, d.published_at DESC LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        hits = []
+        for doc_id, value, doc, snip in rows:
+            data = json.loads(doc)
+            hits.append({
+                "id": doc_id,
+                "score": round(-value, 4) if match else None,
+                "title": data.get("title"),
+                "url": data.get("canonical_url") or data.get("url"),
+                "source_domain": data.get("source_domain"),
+                "published_at": data.get("published_at"),
+                "language": data.get("language"),
+                "duplicate_of": data.get("duplicate_of"),
+                "copies": (data.get("copies") or {}).get("count", 0),
+                "snippet": " ".join(snip.split()),
+            })
+        facets = {name: [[k, n] for k, n in conn.execute(sql, (facet_size,))] for name, sql in FACETS.items()}
+        conn.execute("DROP TABLE IF EXISTS temp.hits")
+        return {"total": total, "hits": hits, "facets": facets}
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Yield every document in the contract form, in id order."""
+        for (doc,) in self.conn.execute("SELECT doc FROM documents ORDER BY id"):
+            yield json.loads(doc)
+
+    def stats(self) -> dict[str, Any]:
+        """Return document counts (total, duplicates, by source and language) and the index size."""
+        conn = self.conn
+        total = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        dups = conn.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0]
+        by_source = conn.execute(
+            "SELECT COALESCE(source_domain, '(none)'), COUNT(*) FROM documents GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        by_lang = conn.execute(
+            "SELECT COALESCE(language, '(unknown)'), COUNT(*) FROM documents GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
+        return {
+            "backend": self.name,
+            "location": str(self.path),
+            "size_bytes": size,
+            "documents": total,
+            "duplicates": dups,
+            "by_source": dict(by_source),
+            "by_language": dict(by_lang),
+        }

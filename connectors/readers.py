@@ -1,0 +1,234 @@
+"""Input readers: files, folders and globs of HTML, text, JSONL and WARC, each optionally gzipped.
+
+Every input ends up as exactly one of: a RawRecord, a Rejection (with its reason), or a Skipped
+entry (a WARC request/metadata record, a file type we do not read) — so the run report can
+account for all of them.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms.decoding import DecodeError, decode_bytes
+from transforms.record import RawRecord, Rejection
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+TEXT_SUFFIXES = {".txt"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+WARC_SUFFIXES = {".warc"}
+READABLE = HTML_SUFFIXES | TEXT_SUFFIXES | JSONL_SUFFIXES | WARC_SUFFIXES
+
+
+@dataclass(slots=True)
+class Skipped:
+    """An input that is deliberately not a document (counted, not rejected)."""
+
+    path: str
+    kind: str
+
+
+Item = RawRecord | Rejection | Skipped
+
+
+def kind_of(path: Path) -> tuple[str | None, bool]:
+    """Return (kind, gzipped) for a path from its suffixes: kind is html, text, jsonl, warc or None."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    for kind, known in (("html", HTML_SUFFIXES), ("text", TEXT_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("warc", WARC_SUFFIXES)):
+        if last in known:
+            return kind, gz
+    return None, gz
+
+
+def expand_inputs(specs: Iterable[str]) -> Iterator[Path | Rejection]:
+    """Yield the files named by paths, folders (recursive) and globs, in a stable order."""
+    for spec in specs:
+        matches = [Path(p) for p in sorted(glob.glob(spec, recursive=True))] if glob.has_magic(spec) else [Path(spec)]
+        if not matches:
+            yield _reject_file(spec, "not_found", "no file matches this pattern")
+        for path in matches:
+            if path.is_dir():
+                for sub in sorted(p for p in path.rglob("*") if p.is_file()):
+                    yield sub
+            elif path.exists():
+                yield path
+            else:
+                yield _reject_file(str(path), "not_found", "no such file or folder")
+
+
+def read_inputs(specs: Iterable[str], max_bytes: int) -> Iterator[Item]:
+    """Yield every record, rejection and skipped entry of the named inputs."""
+    for entry in expand_inputs(specs):
+        if isinstance(entry, Rejection):
+            yield entry
+            continue
+        kind, gz = kind_of(entry)
+        if kind is None:
+            yield Skipped(str(entry), "unsupported_file_type")
+            continue
+        yield from read_file(entry, kind, gz, max_bytes)
+
+
+def read_file(path: Path, kind: str, gz: bool, max_bytes: int) -> Iterator[Item]:
+    """Yield the records of one file."""
+    name = str(path)
+    if kind == "jsonl":
+        yield from _read_jsonl(path, gz, max_bytes)
+        return
+    if kind == "warc":
+        yield from _read_warc(path, max_bytes)
+        return
+    try:
+        data = _read_bytes(path, gz, max_bytes)
+    except _ReadError as err:
+        yield _reject_file(name, err.reason, err.detail)
+        return
+    try:
+        text, _ = decode_bytes(data)
+    except DecodeError as err:
+        yield _reject_file(name, err.reason, err.detail)
+        return
+    if kind == "html":
+        yield RawRecord(path=name, html=text)
+    else:
+        yield RawRecord(path=name, text=text)
+
+
+class _ReadError(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _read_bytes(path: Path, gz: bool, max_bytes: int) -> bytes:
+    try:
+        if path.stat().st_size == 0:
+            raise _ReadError("empty", "zero-byte file")
+        opener = gzip.open if gz else open
+        with opener(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except _ReadError:
+        raise
+    except (EOFError, zlib.error) as err:
+        raise _ReadError("truncated_gzip", f"gzip stream is truncated or corrupt: {err}") from err
+    except gzip.BadGzipFile as err:
+        raise _ReadError("bad_gzip", f"not a gzip file: {err}") from err
+    except OSError as err:
+        raise _ReadError("unreadable", f"{type(err).__name__}: {err.strerror or err}") from err
+    if len(data) > max_bytes:
+        raise _ReadError("too_large", f"larger than the {max_bytes}-byte cap (NEWSDEX max_bytes / --max-bytes)")
+    return data
+
+
+def _read_jsonl(path: Path, gz: bool, max_bytes: int) -> Iterator[Item]:
+    name = str(path)
+    try:
+        raw = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as err:
+        yield _reject_file(name, "unreadable", f"{type(err).__name__}: {err.strerror or err}")
+        return
+    line_no = 0
+    try:
+        with raw:
+            if not gz and os.fstat(raw.fileno()).st_size == 0:
+                yield _reject_file(name, "empty", "zero-byte file")
+                return
+            for line_no, line in enumerate(raw, start=1):  # noqa: B007 - line_no is used after the loop
+                if not line.strip():
+                    continue
+                yield _parse_jsonl_line(name, line_no, line, max_bytes)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        yield Rejection("read", "truncated_gzip", f"gzip stream ends or breaks after line {line_no}: {err}",
+                        {"path": name, "line": line_no + 1, "offset": None, "record_id": None})
+    except OSError as err:
+        yield Rejection("read", "unreadable", f"{type(err).__name__}: {err}",
+                        {"path": name, "line": line_no + 1, "offset": None, "record_id": None})
+
+
+def _parse_jsonl_line(name: str, line_no: int, line: bytes, max_bytes: int) -> Item:
+    where = {"path": name, "line": line_no, "offset": None, "record_id": None}
+    if len(line) > max_bytes:
+        return Rejection("read", "too_large", f"line longer than the {max_bytes}-byte cap", where)
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return Rejection("read", "malformed_jsonl", f"not a JSON value: {err}", where)
+    if not isinstance(obj, dict):
+        return Rejection("read", "malformed_jsonl", f"a JSON {type(obj).__name__}, not an object", where)
+    record_id = obj.get("id")
+    where["record_id"] = str(record_id) if record_id is not None else None
+    html, text = obj.get("html"), obj.get("text")
+    if not isinstance(html, str) and not isinstance(text, str):
+        return Rejection("read", "missing_content", "record has neither an `html` nor a `text` string", where, obj.get("url"))
+    url = obj.get("url")
+    return RawRecord(
+        path=name,
+        line=line_no,
+        record_id=where["record_id"],
+        url=url if isinstance(url, str) and url.strip() else None,
+        html=html if isinstance(html, str) else None,
+        text=text if isinstance(text, str) and not isinstance(html, str) else None,
+        source=obj.get("source") if isinstance(obj.get("source"), str) else None,
+        fetched_at=obj.get("fetched_at") if isinstance(obj.get("fetched_at"), str) else None,
+    )
+
+
+def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
+    # warcio handles per-record gzip and uncompressed files; a whole-file gzip is per-record gzip
+    # with one member, which it also reads.
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    name = str(path)
+    offset = 0
+    try:
+        with open(path, "rb") as handle:
+            iterator = ArchiveIterator(handle)
+            for record in iterator:
+                offset = iterator.get_record_offset()
+                where = {"path": name, "line": None, "offset": offset, "record_id": record.rec_headers.get_header("WARC-Record-ID")}
+                if record.rec_type != "response":
+                    record.content_stream().read()
+                    yield Skipped(name, f"warc_{record.rec_type}")
+                    continue
+                ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
+                if "html" not in ctype.lower():
+                    yield Skipped(name, "warc_non_html")
+                    continue
+                data = record.content_stream().read(max_bytes + 1)
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                if len(data) > max_bytes:
+                    yield Rejection("read", "too_large", f"response larger than the {max_bytes}-byte cap", where, url)
+                    continue
+                charset = ctype.lower().partition("charset=")[2].strip(" ;\"'") or None
+                try:
+                    text, _ = decode_bytes(data, charset)
+                except DecodeError as err:
+                    yield Rejection("read", err.reason, err.detail, where, url)
+                    continue
+                yield RawRecord(path=name, offset=offset, record_id=where["record_id"], url=url, html=text,
+                                fetched_at=record.rec_headers.get_header("WARC-Date"))
+    except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as err:
+        yield Rejection("read", "truncated_warc", f"WARC stream breaks after offset {offset}: {type(err).__name__}: {err}",
+                        {"path": name, "line": None, "offset": offset, "record_id": None})
+
+
+def _reject_file(path: str, reason: str, detail: str) -> Rejection:
+    return Rejection("read", reason, detail, {"path": path, "line": None, "offset": None, "record_id": None})
+
+
+def open_text(path: Path) -> io.TextIOBase:
+    """Open a (possibly gzipped) text file for reading."""
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")  # noqa: SIM115

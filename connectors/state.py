@@ -1,0 +1,120 @@
+"""Run state kept in the data directory: source template lines, learned entity aliases, finished batches."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS line_seen (source TEXT NOT NULL, key TEXT NOT NULL, doc_id TEXT NOT NULL,
+                                      PRIMARY KEY (source, key, doc_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases (kind TEXT NOT NULL, variant TEXT NOT NULL, canonical TEXT NOT NULL,
+                                    PRIMARY KEY (kind, variant)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (key TEXT PRIMARY KEY, finished_at TEXT NOT NULL, counts TEXT NOT NULL);
+"""
+
+
+class StateError(RuntimeError):
+    """The data directory cannot hold the run state (unwritable, full, corrupt)."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (and create) a SQLite database with settings for durability and concurrent readers."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+    except (OSError, sqlite3.Error) as err:
+        raise StateError(f"cannot open {path}: {err} (check --data-dir / NEWSDEX_DATA_DIR)") from err
+
+
+class RunState:
+    """Cross-run memory of the pipeline, in `<data dir>/state.sqlite`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "state.sqlite"
+        self.conn = connect(self.path)
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.conn.close()
+
+    def line_doc_counts(self, source: str, keys: Iterable[str]) -> dict[str, int]:
+        """Return, for each line key, how many distinct documents of the source had it."""
+        keys = list(set(keys))
+        out: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, count in self.conn.execute(
+                f"SELECT key, COUNT(*) FROM line_seen WHERE source=? AND key IN ({marks}) GROUP BY key",
+                [source, *chunk],
+            ):
+                out[key] = count
+        return out
+
+    def record_lines(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Remember (source, line key, doc id) triples (idempotent)."""
+        with self._tx():
+            self.conn.executemany("INSERT OR IGNORE INTO line_seen VALUES (?,?,?)", rows)
+
+    def aliases(self) -> dict[str, dict[str, str]]:
+        """Return the learned alias table: kind → folded variant → canonical name."""
+        out: dict[str, dict[str, str]] = {}
+        for kind, variant, canonical in self.conn.execute("SELECT kind, variant, canonical FROM aliases"):
+            out.setdefault(kind, {})[variant] = canonical
+        return out
+
+    def save_aliases(self, learned: Mapping[str, Mapping[str, str]]) -> None:
+        """Add learned aliases; a variant keeps the canonical it was first given (facets stay stable)."""
+        rows = [(k, v, c) for k, table in learned.items() for v, c in table.items()]
+        with self._tx():
+            self.conn.executemany("INSERT OR IGNORE INTO aliases VALUES (?,?,?)", rows)
+
+    def batch_done(self, key: str) -> dict[str, object] | None:
+        """Return the counts of a batch finished in an earlier run, or None."""
+        row = self.conn.execute("SELECT counts FROM batches WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def mark_batch(self, key: str, counts: Mapping[str, object]) -> None:
+        """Mark a batch as finished (after its documents are durably indexed)."""
+        with self._tx():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO batches VALUES (?,?,?)",
+                (key, datetime.now(UTC).isoformat(), json.dumps(dict(counts))),
+            )
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                self.conn.execute("ROLLBACK")
+                raise StateError(f"cannot write the run state: {err}") from err
+        else:
+            self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StateError(f"cannot write the run state: {exc}") from exc
+
+
+def transaction(conn: sqlite3.Connection) -> _Transaction:
+    """Return a context manager running its block in one IMMEDIATE transaction."""
+    return _Transaction(conn)

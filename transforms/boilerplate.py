@@ -1,0 +1,303 @@
+"""Line-level boilerplate removal for flattened text dumps, and the flattened page metadata in them.
+
+A flattened page arrives as every visible line: head metadata, title repeats, the article, and the
+page furniture around it. Each line is classified from generic evidence — its shape (length,
+punctuation, URL/path/number/e-mail/phone/timestamp), call-to-action vocabulary in several languages,
+its position relative to the article core, the lines around it — and from corpus evidence: lines
+that recur across many documents of one source (`template_keys`, learned by the pipeline and kept
+in the run state). Metadata lines are parsed into hints instead of being thrown away.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from transforms.text import line_key, squash, words
+
+# --- line shapes -------------------------------------------------------------------------------
+HEADER_LINE = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\s+(https?://\S+)$", re.I)
+URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+IMAGE_URL = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg)(?:[?#]\S*)?$|/img/|/images?/", re.I)
+XPATH_LINE = re.compile(r"^(?:/{1,2}[\w@\[\]='\":.()-]+)+(?:\s+(?:/{1,2}[\w@\[\]='\":.()-]+)+)*$")
+TIMESTAMP_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+NUMERIC_LINE = re.compile(r"^[\d\s.,:;x×/+%-]+(?:\s+(?:true|false))*$", re.I)
+LOCALE_LINE = re.compile(r"^[a-z]{2,3}[_-][A-Za-z]{2,3}$")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\[email(?:&#160;|\s)protected\]", re.I)
+PHONE = re.compile(r"(?<![\w-])\+?\d[\d\s().-]{7,}\d(?![\w-])")
+WRITE_TO = re.compile(r"^(?:write|email|contact|reach)\s+(.+?)\s+at\s+", re.I)
+BYLINE = re.compile(r"^(?:by|von|por|par|di|przez|автор:?|author:?|written by)\s+([^\d,;:]{3,80}?)\s*$", re.I)
+NAME_LINE = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*\.?\s){1,3}[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+$")
+TAG_ITEM = re.compile(r"^[^\W\d_][\w '’&.-]{0,40}$", re.UNICODE)
+SENTENCE_END = re.compile(r"[.!?…][\"”’')\]]*$")
+# A paragraph break lost by the flattener: a sentence end glued to the next capitalised word
+# ("doorstep.Last week", "II.\"Furthermore"); "U.S." and "Dr. X" do not match.
+GLUED = re.compile(r"(?:[a-z0-9)%\]]|[A-Z]{2})[.!?]([\"”’]?)(?=[\"“]?[A-ZÀ-Þ][a-zà-ÿ])")
+WRITE_TO_NAME = re.compile(r"(?:^(?i:write|email|contact|reach)\s+|\band\s+|,\s*)([A-Z][\w.'’ -]{2,60}?)\s+at\s+")
+
+# --- call-to-action vocabulary (several languages) ----------------------------------------------
+# A short line with one of these is page furniture; a long line needs several (a body sentence that
+# merely mentions "cookies" or "subscribe" stays).
+MARKERS = re.compile(
+    r"\b(?:advertisement|advertising|sponsored|anzeige|werbung|publicidad|publicité|reklama|реклама|pubblicità"
+    r"|read more|read also|see also|also read|i also read|related (?:stories|articles|posts|news|content)"
+    r"|recent (?:articles|posts|stories)|more (?:stories|news) from|most (?:read|popular)|trending now|you may also like"
+    r"|recommended for you|lesen sie auch|mehr zum thema|lee también|lea también|lire aussi|à lire aussi|leggi anche"
+    r"|czytaj (?:też|także|również)|читайте также|leia também"
+    r"|share (?:this|your love|on)|share$|tweet$|teilen|compartir|partager|udostępnij|поделиться"
+    r"|subscribe|sign up|newsletter|inbox|follow us|abonnieren|suscríbete|abonnez|subskrybuj|подписаться"
+    r"|cookies?|consent|privacy policy|terms of (?:use|service)|all rights reserved|copyright|©|dmca|correction notice"
+    r"|leave a (?:reply|comment)|comments?$|post a comment|log ?in|skip to (?:content|main)|click here|tap here"
+    r"|article source|source:|image source|photo:|getty images|back to top|print this|email this"
+    r"|datenschutz|impressum|kommentare|aviso legal|política de privacidad|mentions légales)\b",
+    re.I,
+)
+TEASER_PREFIX = re.compile(
+    r"^(?:read more|read also|read next|see also|also read|i also read|related|more|watch|listen|recommended"
+    r"|lesen sie auch|mehr zum thema|lee también|lea también|lire aussi|à lire aussi|leggi anche|czytaj (?:też|także)"
+    r"|читайте также|leia também)\b\s*[:|>»-]?",
+    re.I,
+)
+CONSENT_VOCAB = re.compile(
+    r"cookies?|consent|continu(?:e|ing) to (?:use|browse)|accept|agree|privacy|personal data|partners"
+    r"|sign up|subscribe|newsletter|inbox|special offers|latest news|unsubscribe|notifications",
+    re.I,
+)
+
+BODY_MIN_WORDS = 20
+SHORT_WORDS = 12
+
+
+@dataclass(slots=True)
+class CleanResult:
+    """The article found in a text dump: body paragraphs, title, and parsed metadata hints."""
+
+    body: str
+    title: str | None
+    hints: dict[str, Any] = field(default_factory=dict)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def split_lines(text: str) -> list[str]:
+    """Return the dump's lines, whitespace folded, glued paragraphs split, blank lines kept as ''."""
+    out: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = squash(raw)
+        if len(line) > 300 and len(GLUED.findall(line)) >= 2:
+            out.extend(split_glued(line))
+        else:
+            out.append(line)
+    return out
+
+
+def split_glued(line: str) -> list[str]:
+    """Return the paragraphs of a line whose paragraph breaks were lost (sentence end + capital)."""
+    parts: list[str] = []
+    start = 0
+    for match in GLUED.finditer(line):
+        cut = match.end()
+        # A straight quote after the full stop closes the sentence when the segment has an odd
+        # number of quotes before it; otherwise it opens the next paragraph.
+        if match.group(1) == '"' and line.count('"', start, match.start(1)) % 2 == 0:
+            cut = match.start(1)
+        parts.append(line[start:cut].strip())
+        start = cut
+    parts.append(line[start:].strip())
+    return [p for p in parts if p]
+
+
+def metadata_kind(line: str) -> str | None:
+    """Return the kind of flattened-metadata line this is (header, url, image, xpath, ...), or None."""
+    if HEADER_LINE.match(line):
+        return "header"
+    if URL_LINE.match(line):
+        return "image" if IMAGE_URL.search(line) else "link"
+    if XPATH_LINE.match(line) and "/" in line[:2]:
+        return "xpath"
+    if TIMESTAMP_LINE.match(line):
+        return "timestamp"
+    if NUMERIC_LINE.match(line):
+        return "number"
+    if LOCALE_LINE.match(line):
+        return "locale"
+    n_words = len(words(line))
+    if (EMAIL.search(line) or PHONE.search(line)) and n_words <= 30:
+        return "contact"
+    if "," in line and _is_tag_list(line):
+        return "tags"
+    return None
+
+
+def _is_tag_list(line: str) -> bool:
+    items = [i.strip() for i in line.split(",")]
+    return (
+        len(items) >= 3
+        and all(TAG_ITEM.match(i) and len(i.split()) <= 5 for i in items)
+        and sum(i == i.lower() for i in items) >= 0.6 * len(items)
+        and not SENTENCE_END.search(line)
+    )
+
+
+def boilerplate_reason(line: str) -> str | None:
+    """Return why a text line is page furniture (teaser, marker, consent), or None if it may be body."""
+    n_words = len(words(line))
+    if TEASER_PREFIX.match(line) and (n_words <= 25 or ":" in line[:20]) and not SENTENCE_END.search(line[:-1] or line):
+        return "teaser"
+    if n_words <= SHORT_WORDS and MARKERS.search(line):
+        return "marker"
+    consent = {m.group(0).lower() for m in CONSENT_VOCAB.finditer(line)}
+    if len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30):
+        return "consent_or_signup"
+    return None
+
+
+def is_body_like(line: str) -> bool:
+    """Return True for a line that reads like article prose (long, or a full sentence)."""
+    n_words = len(words(line))
+    return n_words >= BODY_MIN_WORDS or (n_words >= 8 and bool(SENTENCE_END.search(line)))
+
+
+def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanResult:
+    """Return the article body, title and metadata hints found in a flattened text dump."""
+    lines = split_lines(text)
+    kinds: list[str | None] = [metadata_kind(line) if line else None for line in lines]
+    hints: dict[str, Any] = {}
+    dropped: list[tuple[str, str]] = []
+
+    content = [i for i, line in enumerate(lines) if line]
+    body_like = [i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])]
+    head_end = _metadata_head_end(lines, kinds, content, body_like)
+    first = next((i for i in body_like if i > head_end), None)
+    last = body_like[-1] if body_like else None
+
+    title: str | None = None
+    description: str | None = None
+    seen: set[str] = set()
+    name_lines: dict[str, int] = {}
+    paragraphs: list[str] = []
+    list_run = _short_line_runs(lines, kinds)
+
+    for i in content:
+        line, kind = lines[i], kinds[i]
+        key = line_key(line)
+        if kind is not None:
+            _collect_metadata(kind, line, hints)
+            dropped.append((line, f"metadata:{kind}"))
+            continue
+        if key in seen:
+            dropped.append((line, "repeated"))
+            continue
+        reason = boilerplate_reason(line)
+        if reason is None and key in template_keys:
+            reason = "source_template"
+        if reason:
+            dropped.append((line, reason))
+            continue
+        byline = BYLINE.match(line)
+        if byline and len(words(line)) <= 8:
+            hints.setdefault("authors", []).append(byline.group(1))
+            dropped.append((line, "byline"))
+            continue
+        in_head = first is None or i < first
+        in_tail = last is not None and i > last
+        if in_head and title is None and len(line) <= 300:
+            title = line
+            seen.add(key)
+            continue
+        if i <= head_end and description is None and SENTENCE_END.search(line) and title is not None:
+            description = line
+            seen.add(key)
+            continue
+        if (in_head or in_tail) and not is_body_like(line) and not (in_tail and _closing_sentence(line)):
+            if NAME_LINE.match(line):
+                name_lines[line] = name_lines.get(line, 0) + 1
+            elif line == line.lower() and TAG_ITEM.match(line) and len(line.split()) <= 4:
+                hints.setdefault("tags", []).append(line)
+            dropped.append((line, "outside_article"))
+            continue
+        if i in list_run:
+            dropped.append((line, "link_list"))
+            continue
+        seen.add(key)
+        paragraphs.append(line)
+
+    # A person's name repeated in the page's furniture is its author line (flattened byline/meta).
+    authors = [name for name, count in name_lines.items() if count >= 2]
+    if authors:
+        hints.setdefault("authors", []).extend(authors)
+    if description:
+        hints["description"] = description
+    if title and title in paragraphs:
+        paragraphs.remove(title)
+    return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
+
+
+def _closing_sentence(line: str) -> bool:
+    return len(words(line)) >= 5 and bool(SENTENCE_END.search(line))
+
+
+def _metadata_head_end(lines: list[str], kinds: list[str | None], content: list[int], body_like: list[int]) -> int:
+    """Return the index of the last line of a flattened <head> block at the top, or -1 if none.
+
+    The block is a run at the top holding at least three metadata lines and at most three text
+    lines (title repeats, description) before its last metadata line.
+    """
+    end, meta, text = -1, 0, 0
+    for i in content:
+        if body_like and i >= body_like[0] and kinds[i] is None and text >= 3:
+            break
+        if kinds[i] is not None:
+            meta += 1
+            end = i
+        else:
+            text += 1
+            if text > 4:
+                break
+    return end if meta >= 3 else -1
+
+
+def _short_line_runs(lines: list[str], kinds: list[str | None]) -> set[int]:
+    """Return the indices of runs of 3+ short unpunctuated lines (teaser and link lists)."""
+    out: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        short = kinds[i] is None and len(words(line)) <= SHORT_WORDS and not SENTENCE_END.search(line)
+        if short:
+            run.append(i)
+            continue
+        if len(run) >= 3:
+            out.update(run)
+        run = []
+    if len(run) >= 3:
+        out.update(run)
+    return out
+
+
+def _collect_metadata(kind: str, line: str, hints: dict[str, Any]) -> None:
+    if kind == "header":
+        match = HEADER_LINE.match(line)
+        assert match is not None
+        hints.setdefault("header_date", match.group(1))
+        hints.setdefault("url", match.group(2))
+    elif kind == "timestamp":
+        hints.setdefault("timestamps", []).append(line)
+    elif kind == "image":
+        hints.setdefault("image_url", line)
+    elif kind == "link":
+        hints.setdefault("related_urls", []).append(line)
+    elif kind == "locale":
+        hints.setdefault("locale", line)
+    elif kind == "tags":
+        hints.setdefault("tags", []).extend(i.strip() for i in line.split(",") if i.strip())
+    elif kind == "contact":
+        if WRITE_TO.match(line):
+            hints.setdefault("authors", []).extend(squash(n) for n in WRITE_TO_NAME.findall(line))
+            return
+        publisher = squash(line[: min(m.start() for m in (EMAIL.search(line), PHONE.search(line)) if m)]).strip(" ,;:-|")
+        if publisher and len(words(publisher)) <= 6:
+            hints.setdefault("publisher", publisher)
