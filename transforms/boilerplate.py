@@ -36,7 +36,9 @@ SENTENCE_END = re.compile(r"[.!?…][\"”’')\]]*$")
 # A paragraph break lost by the flattener: a sentence end glued to the next capitalised word
 # ("doorstep.Last week", "II.\"Furthermore"); "U.S." and "Dr. X" do not match.
 GLUED = re.compile(r"(?:[a-z0-9)%\]]|[A-Z]{2})[.!?]([\"”’]?)(?=[\"“]?[A-ZÀ-Þ][a-zà-ÿ])")
-WRITE_TO_NAME = re.compile(r"(?:^(?i:write|email|contact|reach)\s+|\band\s+|,\s*)([A-Z][\w.'’ -]{2,60}?)\s+at\s+")
+WRITE_TO_NAME = re.compile(
+    r"(?:^(?i:write|email|contact|reach)\s+|\band\s+|,\s*)([A-Z][\w.'’ -]{2,60}?)\s+at\s+"
+)
 
 # --- call-to-action vocabulary (several languages) ----------------------------------------------
 # A short line with one of these is page furniture; a long line needs several (a body sentence that
@@ -144,7 +146,11 @@ def _is_tag_list(line: str) -> bool:
 def boilerplate_reason(line: str) -> str | None:
     """Return why a text line is page furniture (teaser, marker, consent), or None if it may be body."""
     n_words = len(words(line))
-    if TEASER_PREFIX.match(line) and (n_words <= 25 or ":" in line[:20]) and not SENTENCE_END.search(line[:-1] or line):
+    if (
+        TEASER_PREFIX.match(line)
+        and (n_words <= 25 or ":" in line[:20])
+        and not SENTENCE_END.search(line[:-1] or line)
+    ):
         return "teaser"
     if n_words <= SHORT_WORDS and MARKERS.search(line):
         return "marker"
@@ -168,7 +174,9 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
     dropped: list[tuple[str, str]] = []
 
     content = [i for i, line in enumerate(lines) if line]
-    body_like = [i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])]
+    body_like = [
+        i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
+    ]
     head_end = _metadata_head_end(lines, kinds, content, body_like)
     first = next((i for i in body_like if i > head_end), None)
     last = body_like[-1] if body_like else None
@@ -239,7 +247,9 @@ def _closing_sentence(line: str) -> bool:
     return len(words(line)) >= 5 and bool(SENTENCE_END.search(line))
 
 
-def _metadata_head_end(lines: list[str], kinds: list[str | None], content: list[int], body_like: list[int]) -> int:
+def _metadata_head_end(
+    lines: list[str], kinds: list[str | None], content: list[int], body_like: list[int]
+) -> int:
     """Return the index of the last line of a flattened <head> block at the top, or -1 if none.
 
     The block is a run at the top holding at least three metadata lines and at most three text
@@ -298,6 +308,8 @@ def _collect_metadata(kind: str, line: str, hints: dict[str, Any]) -> None:
         if WRITE_TO.match(line):
             hints.setdefault("authors", []).extend(squash(n) for n in WRITE_TO_NAME.findall(line))
             return
-        publisher = squash(line[: min(m.start() for m in (EMAIL.search(line), PHONE.search(line)) if m)]).strip(" ,;:-|")
+        publisher = squash(
+            line[: min(m.start() for m in (EMAIL.search(line), PHONE.search(line)) if m)]
+        ).strip(" ,;:-|")
         if publisher and len(words(publisher)) <= 6:
             hints.setdefault("publisher", publisher)

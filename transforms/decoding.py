@@ -91,9 +91,13 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     candidates = [c for c in (declared, guess.encoding if guess else None) if c]
     # A single-byte declaration (latin-1 and friends) decodes anything; trust the detector over it
     # when the detector is confident the bytes are another single-byte or multi-byte charset.
-    if declared in {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"} and guess is not None:
-        if guess.encoding not in {"ascii", "utf_8", "latin_1", "cp1252", "iso8859_15"} and guess.chaos < 0.1:
-            candidates.reverse()
+    if (
+        declared in {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
+        and guess is not None
+        and guess.encoding not in {"ascii", "utf_8", "latin_1", "cp1252", "iso8859_15"}
+        and guess.chaos < 0.1
+    ):
+        candidates.reverse()
     for encoding in candidates:
         try:
             return _checked(data.decode(encoding), encoding)

@@ -61,7 +61,9 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[int]:
     tokens = line_key(text).split()
     if len(tokens) < size:
         return {xxhash.xxh32_intdigest(" ".join(tokens).encode())} if tokens else set()
-    return {xxhash.xxh32_intdigest(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1)}
+    return {
+        xxhash.xxh32_intdigest(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1)
+    }
 
 
 def _identity(value: int) -> int:
@@ -84,7 +86,9 @@ def signature(shingle_hashes: Iterable[int]) -> np.ndarray:
 def band_keys(sig: np.ndarray) -> list[str]:
     """Return one key per LSH band: the band number and a digest of its rows."""
     bands, rows = lsh_params()
-    return [f"{b:02d}{xxhash.xxh64_hexdigest(sig[b * rows : (b + 1) * rows].tobytes())}" for b in range(bands)]
+    return [
+        f"{b:02d}{xxhash.xxh64_hexdigest(sig[b * rows : (b + 1) * rows].tobytes())}" for b in range(bands)
+    ]
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,7 +114,9 @@ def is_near_duplicate(a: set[int], b: set[int]) -> bool:
     if min(len(a), len(b)) < MIN_SHINGLES:
         return False
     o = overlap(a, b)
-    return o.jaccard >= MIN_JACCARD or (o.containment >= MIN_CONTAINMENT and o.length_ratio >= MIN_LENGTH_RATIO)
+    return o.jaccard >= MIN_JACCARD or (
+        o.containment >= MIN_CONTAINMENT and o.length_ratio >= MIN_LENGTH_RATIO
+    )
 
 
 def canonical_order(published_at: str | None, body_length: int, doc_id: str) -> tuple[str, int, str]:

@@ -46,8 +46,23 @@ LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 JUNK = re.compile(r"^[\W\d_]*$|^\w$|\d{3,}|https?:|www\.|@|/", re.UNICODE)
 PUNCT_EDGES = " \t\n\"'“”‘’«»„()[]{}.,;:!?-–—*"
 # Single words spaCy tags as organisations out of role phrases ("Secretary of State").
-GENERIC_ORG_WORDS = frozenset({"state", "government", "ministry", "department", "office", "agency", "committee",
-                               "council", "court", "party", "administration", "house", "senate"})
+GENERIC_ORG_WORDS = frozenset(
+    {
+        "state",
+        "government",
+        "ministry",
+        "department",
+        "office",
+        "agency",
+        "committee",
+        "council",
+        "court",
+        "party",
+        "administration",
+        "house",
+        "senate",
+    }
+)
 SURNAME_SIMILARITY = 85.0
 FIRSTNAME_SIMILARITY = 0.80
 
@@ -116,7 +131,13 @@ def mentions_from_spacy(doc: Any) -> list[Mention]:
         tokens = [t.text for t in ent]
         role_at = max((j for j, t in enumerate(tokens) if t.lower().strip(".") in roles), default=-1)
         nxt = ents[i + 1] if i + 1 < len(ents) else None
-        if kind == "org" and 0 <= role_at < len(tokens) - 1 and nxt is not None and nxt.label_ in ("PERSON", "PER") and nxt.start == ent.end:
+        if (
+            kind == "org"
+            and 0 <= role_at < len(tokens) - 1
+            and nxt is not None
+            and nxt.label_ in ("PERSON", "PER")
+            and nxt.start == ent.end
+        ):
             name = clean_surface(" ".join(tokens[role_at + 1 :]) + " " + nxt.text, "person")
             if name:
                 out.append(Mention("person", name))
@@ -207,7 +228,9 @@ def _group_head(group: list[str], counter: Counter[str]) -> str:
         tokens = _fold(name).split()
         surnames[tokens[-1]] += counter[name]
         firsts[tokens[0]] += counter[name]
-    return max(group, key=lambda n: (surnames[_fold(n).split()[-1]], firsts[_fold(n).split()[0]], counter[n], n))
+    return max(
+        group, key=lambda n: (surnames[_fold(n).split()[-1]], firsts[_fold(n).split()[0]], counter[n], n)
+    )
 
 
 def canonicalise(

@@ -23,7 +23,9 @@ LISTING_PATH = re.compile(
 )
 MIN_ARTICLE_WORDS = 40
 HTML_LANG = re.compile(r"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
-JSONLD_TYPE = re.compile(r'"@type"\s*:\s*"(NewsArticle|Article|BlogPosting|ReportageNewsArticle|AnalysisNewsArticle)"')
+JSONLD_TYPE = re.compile(
+    r'"@type"\s*:\s*"(NewsArticle|Article|BlogPosting|ReportageNewsArticle|AnalysisNewsArticle)"'
+)
 
 
 class ExtractionRejected(ValueError):
@@ -91,7 +93,9 @@ def extract_html(html: str, url: str | None = None, config: ConfigParser = DEFAU
     if n_words == 0:
         raise ExtractionRejected("empty_after_cleaning", "no text left after boilerplate removal")
     if not is_article and (LISTING_PATH.match(path or "/") and (url or doc.url)) and n_words < 300:
-        raise ExtractionRejected("not_an_article", f"listing/section page ({path or '/'}) with {n_words} words of text")
+        raise ExtractionRejected(
+            "not_an_article", f"listing/section page ({path or '/'}) with {n_words} words of text"
+        )
     if n_words < MIN_ARTICLE_WORDS and not is_article:
         raise ExtractionRejected("not_an_article", f"only {n_words} words of main text and no article markup")
     hints: dict[str, Any] = {

@@ -14,7 +14,9 @@ from transforms.urls import normalise_url, registered_domain
 
 TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|»|·)\s+")
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,|&|\band\b|\bund\b|\by\b|\bet\b|\bi\b)\s*")
-AUTHOR_PREFIX = re.compile(r"^(?:by|von|por|par|di|de|przez|from|written by|posted by|autor(?:in)?:?|author:?)\s+", re.I)
+AUTHOR_PREFIX = re.compile(
+    r"^(?:by|von|por|par|di|de|przez|from|written by|posted by|autor(?:in)?:?|author:?)\s+", re.I
+)
 NOT_A_PERSON = re.compile(
     r"\b(?:staff|editors?|editorial|desk|team|newsroom|redaktion|redacción|rédaction|agency|agencies|press|news"
     r"|wire|reuters|afp|dpa|ap|associated|bloomberg|correspondents?|contributors?|guest|admin|administrator"
@@ -102,7 +104,9 @@ def normalise_document(doc: Document, fetched: datetime) -> Document:
     doc.description = squash(hints.get("description") or "") or None
     doc.authors = clean_authors(hints.get("authors", []), doc.publisher, doc.source_domain)
     doc.published_at, doc.modified_at = pick_dates(hints, doc.canonical_url or doc.url, fetched)
-    doc.language, doc.language_confidence = detect_language(doc.body, hints.get("html_lang") or hints.get("locale"))
+    doc.language, doc.language_confidence = detect_language(
+        doc.body, hints.get("html_lang") or hints.get("locale")
+    )
     doc.tags = clean_tags(hints.get("tags", []))
     doc.image_url = normalise_url(hints.get("image_url"))
     doc.id = document_id(doc.canonical_url, doc.body)

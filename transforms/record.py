@@ -68,7 +68,13 @@ class Rejection:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the rejects-file row."""
-        return {"stage": self.stage, "reason": self.reason, "detail": self.detail, "input": self.input, "url": self.url}
+        return {
+            "stage": self.stage,
+            "reason": self.reason,
+            "detail": self.detail,
+            "input": self.input,
+            "url": self.url,
+        }
 
 
 @dataclass(slots=True)

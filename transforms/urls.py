@@ -43,8 +43,12 @@ def normalise_url(url: str | None) -> str | None:
         return None
     host = MOBILE_HOST.sub("", parts.hostname.lower().rstrip("."))
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not TRACKING_PARAMS.match(k) and not (k.lower() in {"amp", "outputtype"} and v.lower() in {"1", "amp", "true", ""})]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMS.match(k)
+        and not (k.lower() in {"amp", "outputtype"} and v.lower() in {"1", "amp", "true", ""})
+    ]
     path = AMP_PATH.sub("", parts.path) or "/"
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
