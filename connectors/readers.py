@@ -267,4 +267,3 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
 
 def _reject_file(path: str, reason: str, detail: str) -> Rejection:
     return Rejection("read", reason, detail, {"path": path, "line": None, "offset": None, "record_id": None})
-
