@@ -65,10 +65,16 @@ TEASER_PREFIX = re.compile(
 )
 CONSENT_VOCAB = re.compile(
     r"cookies?|consent|continu(?:e|ing) to (?:use|browse)|accept|agree|privacy|personal data|partners"
-    r"|sign up|subscribe|newsletter|inbox|special offers|latest news|unsubscribe|notifications",
+    r"|sign up|subscribe|newsletter|inbox|special offers|latest news|unsubscribe|notifications"
+    r"|terms of (?:use|service)|e-?mail address|valid e-?mail|premium content|your account|free of charge",
     re.I,
 )
 
+# Photo captions end with the picture credit: "(AP Photo/Jane Doe)", "REUTERS/John Roe", "(FOX 5 DC)".
+CAPTION_CREDIT = re.compile(
+    r"(?:\((?:AP|AFP|Reuters|Getty|FOX|EPA|Bloomberg|Photo|Image|Credit|Pool)[^()]{0,80}\)|(?:REUTERS|AFP|EPA)/[^\s]+(?:\s[^\s]+)?"
+    r"|(?:Photo|Image|Credit|Photograph|Foto|Bild):\s*[^.]{2,60}|Getty Images(?: for [^.]+)?)\.?\s*$"
+)
 BODY_MIN_WORDS = 20
 MARKER_SCORE = -2.0
 SHORT_WORDS = 12
@@ -155,6 +161,12 @@ def boilerplate_reason(line: str) -> str | None:
         return "teaser"
     if n_words <= SHORT_WORDS and MARKERS.search(line):
         return "marker"
+    if CAPTION_CREDIT.search(line):
+        return "caption"
+    letters = [c for c in line if c.isalpha()]
+    if n_words >= 4 and len(letters) >= 15 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
+        # Whole lines in capitals are teaser links and section banners, not paragraphs.
+        return "all_caps"
     consent = {m.group(0).lower() for m in CONSENT_VOCAB.finditer(line)}
     if len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30):
         return "consent_or_signup"
@@ -247,7 +259,8 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
 def line_score(line: str, kind: str | None) -> float:
     """Return how much a line looks like article prose (positive) or page furniture (negative)."""
     if kind is not None:
-        return -3.0
+        # Numbers and punctuation-only lines also separate list items and letters inside articles.
+        return -0.5 if kind == "number" else -3.0
     if boilerplate_reason(line):
         # Mildly negative: advertisement markers and teasers sit inside articles as well as around them.
         return MARKER_SCORE
