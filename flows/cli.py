@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LANG=NAME",
         help="spaCy model for a language (repeatable; LANG= with no name turns NER off for it)",
     )
+    run.add_argument(
+        "--workers", type=int, help="worker processes for cleaning and NER (default: one per core)"
+    )
+    run.add_argument(
+        "--doc-timeout", type=float, help="seconds of processing per document before it is rejected (60)"
+    )
     run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
     run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
     run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
@@ -139,6 +145,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             spacy_models=_models(args.spacy_model),
             max_bytes=args.max_bytes,
             max_chars=args.max_chars,
+            workers=args.workers,
+            doc_timeout=args.doc_timeout,
         )
     except (SettingsError, ModelNotInstalled) as err:
         print(f"newsdex: {err}", file=sys.stderr)

@@ -26,6 +26,7 @@ from connectors.state import RunState
 from flows import stages
 from flows.report import RunReport
 from flows.settings import Settings
+from flows.workers import WorkerPool, crashed_record, prepare_record, run_ner
 from transforms import PIPELINE_VERSION
 from transforms.record import Document, RawRecord, Rejection
 from transforms.text import short_hash
@@ -56,16 +57,13 @@ def batch_key(records: list[RawRecord]) -> str:
     return short_hash("\x1e".join(parts), 32)
 
 
-@task(name="clean", cache_policy=NO_CACHE)
-def clean_task(records: list[RawRecord], max_chars: int) -> list[Document | Rejection]:
-    """Clean a batch: trafilatura for HTML, the line cleaner for text."""
-    return stages.clean_batch(records, max_chars)
-
-
-@task(name="normalise", cache_policy=NO_CACHE)
-def normalise_task(docs: list[Document], run_started: datetime) -> list[Document]:
-    """Normalise a batch's metadata."""
-    return stages.normalise_batch(docs, run_started)
+@task(name="clean-normalise", cache_policy=NO_CACHE)
+def prepare_task(
+    records: list[RawRecord], pool: WorkerPool, settings: Settings, started: datetime
+) -> list[Document | Rejection]:
+    """Clean (trafilatura for HTML, the line cleaner for text) and normalise a batch on every core."""
+    jobs = [(r, settings.max_chars, settings.doc_timeout, started) for r in records]
+    return pool.map(prepare_record, jobs, on_crash=crashed_record)
 
 
 @task(name="strip-templates", cache_policy=NO_CACHE)
@@ -84,10 +82,12 @@ def dedup_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
 
 @task(name="enrich", cache_policy=NO_CACHE)
 def enrich_task(
-    docs: list[Document], models: dict[str, str], state: RunState, index: Any
+    docs: list[Document], models: dict[str, str], state: RunState, index: Any, pool: WorkerPool
 ) -> tuple[list[Document], Any]:
-    """Add entities (spaCy, canonical names) and mentioned dates."""
-    docs, learned, counts = stages.enrich_batch(docs, models, state.aliases(), index.get)
+    """Add entities (spaCy on every core, canonical names) and mentioned dates."""
+    docs, learned, counts = stages.enrich_batch(
+        docs, models, state.aliases(), index.get, lambda model, pairs: run_ner(pool, model, pairs)
+    )
     state.save_aliases(learned)
     return docs, counts
 
@@ -127,6 +127,8 @@ def run_pipeline(
     spacy_models: dict[str, str] | None = None,
     max_bytes: int | None = None,
     max_chars: int | None = None,
+    workers: int | None = None,
+    doc_timeout: float | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
     settings = Settings.from_env(
@@ -141,13 +143,14 @@ def run_pipeline(
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(run_id=run_id, started_at=started.isoformat(), inputs=list(inputs))
     for model in settings.spacy_models.values():
-        stages.load_model(model)  # fail fast, naming the setting, before reading anything
+        stages.check_model(model)  # fail fast, naming the setting, before reading anything
     state = RunState(settings.data_dir)
     index = open_index(settings)
     report.backend = index.name
     rejects = RejectsWriter(settings.data_dir, run_id)
     written_ids: list[str] = []
     progress = _progress(quiet)
+    pool = WorkerPool(settings.workers)
     try:
         for items in batched(read_inputs(inputs, settings.max_bytes), settings.batch_size):
             records: list[RawRecord] = []
@@ -162,7 +165,9 @@ def run_pipeline(
                     records.append(item)
             report.records += len(records)
             if records:
-                _run_batch(records, settings, state, index, rejects, report, started, force, written_ids)
+                _run_batch(
+                    records, settings, state, index, pool, rejects, report, started, force, written_ids
+                )
             if progress:
                 progress(report)
         report.status = "completed_with_rejections" if report.rejected else "completed"
@@ -172,6 +177,7 @@ def run_pipeline(
         raise
     finally:
         report.finished_at = datetime.now(UTC).isoformat()
+        pool.close()
         rejects.close()
         if progress:
             sys.stderr.write("\n")
@@ -189,6 +195,7 @@ def _run_batch(
     settings: Settings,
     state: RunState,
     index: Any,
+    pool: WorkerPool,
     rejects: RejectsWriter,
     report: RunReport,
     started: datetime,
@@ -214,15 +221,14 @@ def _run_batch(
                 out.append(item)
         return out
 
-    docs = keep_documents(clean_task(records, settings.max_chars))
-    docs = normalise_task(docs, started)
+    docs = keep_documents(prepare_task(records, pool, settings, started))
     stripped, seen_lines = templates_task(docs, state)
     docs = keep_documents(stripped)
     before = len(docs)
     docs, dup_counts = dedup_task(docs, index)
     report.same_id_replaced += before - len(docs)
     report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
-    docs, notes = enrich_task(docs, settings.spacy_models, state, index)
+    docs, notes = enrich_task(docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
     counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0}
     report.indexed_new += counts["indexed"]

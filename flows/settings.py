@@ -42,6 +42,8 @@ class Settings:
             if not hasattr(settings, key):
                 raise SettingsError(f"unknown setting {key!r}")
             setattr(settings, key, Path(value) if key == "data_dir" else value)
+        if settings.doc_timeout < 0:
+            raise SettingsError("--doc-timeout must not be negative")
         if settings.batch_size < 1:
             raise SettingsError("--batch-size must be at least 1")
         return settings

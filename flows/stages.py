@@ -99,20 +99,10 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
     return doc
 
 
-def clean_batch(records: list[RawRecord], max_chars: int) -> list[Document | Rejection]:
-    """Return each record's cleaned document or rejection, in order."""
-    return [clean_record(r, max_chars) for r in records]
-
-
-# --- normalise -----------------------------------------------------------------------------------
-def normalise_batch(docs: list[Document], run_started: datetime) -> list[Document]:
-    """Return the documents with contract metadata filled in (ids, URLs, dates, language, tags)."""
-    out = []
-    for doc in docs:
-        fetched = parse_datetime(doc.fetched_at)
-        when = fetched if isinstance(fetched, datetime) else run_started
-        out.append(normalise_document(doc, when))
-    return out
+def normalise(doc: Document, run_started: datetime) -> Document:
+    """Return the document with contract metadata filled in; the fetch time bounds plausible dates."""
+    fetched = parse_datetime(doc.fetched_at)
+    return normalise_document(doc, fetched if isinstance(fetched, datetime) else run_started)
 
 
 # --- source templates ----------------------------------------------------------------------------
@@ -213,6 +203,18 @@ def dedup_batch(
 
 
 # --- enrich --------------------------------------------------------------------------------------
+def check_model(name: str) -> None:
+    """Raise ModelNotInstalled, naming the setting, unless the spaCy model is installed."""
+    import importlib.util
+    from pathlib import Path
+
+    if Path(name).exists() or importlib.util.find_spec(name) is not None:
+        return
+    raise ModelNotInstalled(
+        f"spaCy model {name!r} is not installed (setting spacy_models / --spacy-model LANG=NAME)"
+    )
+
+
 @lru_cache(maxsize=8)
 def load_model(name: str) -> Any:
     """Return a spaCy pipeline with only the NER components, loaded once per process."""
@@ -235,34 +237,35 @@ def enrich_batch(
     models: dict[str, str],
     aliases: dict[str, dict[str, str]],
     canonical_entities: Callable[[list[str]], dict[str, dict[str, Any]]],
+    run_ner: Callable[[str, list[tuple[str, str]]], list[DocEntities]] | None = None,
 ) -> tuple[list[Document], dict[str, dict[str, str]], Counter[str]]:
     """Add entities and mentioned dates; return docs, learned aliases, and counts (e.g. no_ner_model:es).
 
-    Duplicates reuse their canonical's entities (from this batch or the index) instead of paying for NER.
+    `run_ner(model, [(title, body)])` does the per-document NER (in worker processes in a run;
+    in-process by default). Duplicates reuse their canonical's entities (from this batch or the
+    index) instead of paying for NER. A language without a configured model gets no entities:
+    the English model is never run on other languages.
     """
     counts: Counter[str] = Counter()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for doc in docs:
         doc.mentioned_dates = find_mentioned_dates(doc.body, doc.published_at)
-        doc.ingested_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        doc.ingested_at = now
         doc.pipeline_version = PIPELINE_VERSION
     originals = [d for d in docs if not d.duplicate_of]
-    resolved: list[tuple[Document, DocEntities]] = []
     by_lang: dict[str, list[Document]] = {}
     for doc in originals:
         by_lang.setdefault(doc.language or "", []).append(doc)
+    ner = run_ner or ner_in_process
+    resolved: list[tuple[Document, DocEntities]] = []
     for lang, group in by_lang.items():
         name = models.get(lang)
         if not name:
             counts[f"no_ner_model:{lang or 'unknown'}"] += len(group)
             continue
-        nlp = load_model(name)
-        bodies = nlp.pipe((d.body for d in group), batch_size=32)
-        titles = nlp.pipe((d.title or "" for d in group), batch_size=64)
-        for doc, body_doc, title_doc in zip(group, bodies, titles, strict=True):
-            resolved.append(
-                (doc, resolve_document(mentions_from_spacy(body_doc), mentions_from_spacy(title_doc)))
-            )
-    merged = {k: {**v, **aliases.get(k, {})} for k, v in curated_aliases().items()}
+        found = ner(name, [(d.title or "", d.body) for d in group])
+        resolved.extend(zip(group, found, strict=True))
+    merged = {k: dict(v) for k, v in curated_aliases().items()}
     for kind, table in aliases.items():
         merged.setdefault(kind, {}).update(table)
     entities, entity_counts, learned = canonicalise([r for _, r in resolved], merged)
@@ -281,3 +284,14 @@ def enrich_batch(
             doc.entities = stored[doc.duplicate_of].get("entities") or doc.entities
             doc.entity_counts = stored[doc.duplicate_of].get("entity_counts") or {}
     return docs, learned, counts
+
+
+def ner_in_process(model: str, pairs: list[tuple[str, str]]) -> list[DocEntities]:
+    """Return entities for (title, body) pairs, NER in this process."""
+    nlp = load_model(model)
+    bodies = nlp.pipe((body for _, body in pairs), batch_size=16)
+    titles = nlp.pipe((title for title, _ in pairs), batch_size=32)
+    return [
+        resolve_document(mentions_from_spacy(b), mentions_from_spacy(t))
+        for b, t in zip(bodies, titles, strict=True)
+    ]
