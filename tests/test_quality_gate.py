@@ -1,0 +1,55 @@
+"""Quality gate: scores on the real evaluation data must not drop below the pinned floors.
+
+Runs the fast sections of `python -m benchmarks.quality` (fundus extraction, dates, dedup,
+entities); the 990-page snippet evaluation runs from the command (docs/quality.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+import pytest
+
+from benchmarks import quality
+from tests.conftest import EVAL, ROOT
+
+BASELINE = json.loads((ROOT / "benchmarks" / "baseline.json").read_text())
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (EVAL / "fundus").is_dir(), reason=f"evaluation data not found at {EVAL} (set NEWSDEX_EVAL_DIR)"
+    ),
+]
+
+
+@cache
+def _section(name: str) -> dict[str, Any]:
+    return quality.SECTIONS[name](EVAL, os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("metric", sorted(BASELINE["floors"]))
+def test_metric_holds_its_floor(metric: str) -> None:
+    section, *path = metric.split(".")
+    value: Any = _section(section)
+    for key in path:
+        value = value[key]
+    floor = BASELINE["floors"][metric]
+    assert value >= floor - BASELINE["tolerance"], f"{metric} = {value}, floor {floor}"
+
+
+def test_html_extraction_beats_plain_trafilatura() -> None:
+    fundus = _section("fundus")
+    assert fundus["newsdex_html"]["f1"] >= fundus["trafilatura_default"]["f1"]
+
+
+def test_text_dump_path_is_within_003_of_html_path() -> None:
+    fundus = _section("fundus")
+    assert fundus["newsdex_html"]["f1"] - fundus["newsdex_text_dump"]["f1"] <= 0.03
+
+
+def test_dates_at_least_as_good_as_htmldate() -> None:
+    dates = _section("dates")
+    assert dates["newsdex"]["accuracy"] >= dates["htmldate_default"]["accuracy"]
