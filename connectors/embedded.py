@@ -127,12 +127,13 @@ class EmbeddedIndex:
         return out
 
     # --- writing -----------------------------------------------------------------------------
-    def write(self, docs: list[Document]) -> dict[str, int]:
+    def write(self, docs: list[Document]) -> dict[str, Any]:
         """Upsert the documents in one transaction; refresh `copies` of the canonicals they touch.
 
-        Returns counts: indexed (new ids) and replaced (ids already present: a re-run).
+        Returns counts: indexed (new ids), replaced (ids already present: a re-run), and rejected
+        (always empty here: SQLite takes every contract document).
         """
-        counts = {"indexed": 0, "replaced": 0}
+        counts: dict[str, Any] = {"indexed": 0, "replaced": 0, "rejected": []}
         touched: set[str] = set()
         with transaction(self.conn) as conn:
             for doc in docs:
@@ -176,6 +177,9 @@ class EmbeddedIndex:
                     )
             self._refresh_copies(conn, touched)
         return counts
+
+    def finish(self) -> None:
+        """End of run: nothing to do, every batch is committed and searchable already."""
 
     def _delete(self, conn: sqlite3.Connection, doc_id: str) -> None:
         for table in ("documents", "entities", "bands"):

@@ -48,9 +48,9 @@ def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
-def batch_key(records: list[RawRecord]) -> str:
-    """Return a key naming this exact batch (inputs, positions, content, pipeline version)."""
-    parts = [PIPELINE_VERSION]
+def batch_key(records: list[RawRecord], sink: str) -> str:
+    """Return a key naming this exact batch (sink, inputs, positions, content, pipeline version)."""
+    parts = [PIPELINE_VERSION, sink]
     for r in records:
         payload = r.html if r.html is not None else r.text or ""
         parts.append(f"{r.path}\x1f{r.line}\x1f{r.offset}\x1f{r.url}\x1f{short_hash(payload, 32)}")
@@ -99,7 +99,7 @@ def enrich_task(
     retry_delay_seconds=[1, 5, 15],
     retry_condition_fn=lambda task, run, state: _transient(state),
 )
-def index_task(docs: list[Document], index: Any) -> dict[str, int]:
+def index_task(docs: list[Document], index: Any) -> dict[str, Any]:
     """Write a batch to the index (retried only for transient failures)."""
     return index.write(docs)
 
@@ -170,6 +170,7 @@ def run_pipeline(
                 )
             if progress:
                 progress(report)
+        index.finish()
         report.status = "completed_with_rejections" if report.rejected else "completed"
     except Exception as err:
         report.status = "failed"
@@ -202,7 +203,7 @@ def _run_batch(
     force: bool,
     written_ids: list[str],
 ) -> None:
-    key = batch_key(records)
+    key = batch_key(records, settings.es_url + "|" + settings.es_index if settings.es_url else "embedded")
     done = None if force else state.batch_done(key)
     if done is not None:
         report.already_done += len(records)
@@ -230,13 +231,15 @@ def _run_batch(
     report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
     docs, notes = enrich_task(docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
-    counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0}
+    counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0, "rejected": []}
     report.indexed_new += counts["indexed"]
     report.indexed_replaced += counts["replaced"]
-    ids = [d.id for d in docs]
+    keep_documents(counts["rejected"])
+    refused_ids = {d.id for d in docs for r in counts["rejected"] if r.input == d.input}
+    ids = [d.id for d in docs if d.id not in refused_ids]
     written_ids.extend(ids)
     state.record_lines(seen_lines)
-    state.mark_batch(key, {"ids": ids, **counts})
+    state.mark_batch(key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]})
 
 
 def _write_jsonl(path: Path, index: Any, ids: list[str]) -> None:

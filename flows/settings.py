@@ -36,6 +36,8 @@ class Settings:
             settings.data_dir = Path(os.environ[ENV_PREFIX + "DATA_DIR"])
         if os.environ.get(ENV_PREFIX + "ES_URL"):
             settings.es_url = os.environ[ENV_PREFIX + "ES_URL"]
+        if os.environ.get(ENV_PREFIX + "ES_INDEX"):
+            settings.es_index = os.environ[ENV_PREFIX + "ES_INDEX"]
         for key, value in overrides.items():
             if value is None:
                 continue

@@ -30,6 +30,7 @@ CONTRACT_FIELDS = (
     "mentioned_dates",
     "duplicate_of",
     "copies",
+    "exact_key",
     "lsh_bands",
     "input",
     "ingested_at",
@@ -82,7 +83,7 @@ class Document:
     """The article as it travels from cleaning to the index.
 
     Contract fields are exported by `to_dict`; the rest (`hints`, `fetched_at`, `source_hint`,
-    `html_lang`, `exact_key`) is working state between stages and never indexed.
+    `html_lang`, `duplicate_kind`) is working state between stages and never indexed.
     """
 
     input: dict[str, Any]
@@ -106,6 +107,7 @@ class Document:
     mentioned_dates: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
     copies: dict[str, Any] = field(default_factory=lambda: {"count": 0, "sources": [], "ids": []})
+    exact_key: str | None = None
     lsh_bands: list[str] = field(default_factory=list)
     ingested_at: str | None = None
     pipeline_version: str | None = None
@@ -114,7 +116,6 @@ class Document:
     fetched_at: str | None = None
     source_hint: str | None = None
     html_lang: str | None = None
-    exact_key: str | None = None
     duplicate_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,482 @@
+"""The Elasticsearch sink and search backend: index template, versioned index behind aliases,
+streaming bulk writes, dedup state (exact keys, LSH band keys) in the index itself, search parity
+with the embedded index.
+
+Readers (Kibana, `newsdex search`) use the read alias `<prefix>`; the pipeline writes through
+`<prefix>-write`. `reindex` builds `<prefix>-v<N+1>` and swaps both aliases in one atomic call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
+
+from transforms.record import Document, Rejection
+
+MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
+TEMPLATE_FILE = MAPPINGS / "index-template.json"
+LANGS = ("en", "es", "de", "fr", "ru")
+TRANSIENT_STATUS = {429, 502, 503, 504}
+PHRASE = re.compile(r'"([^"]+)"')
+
+
+class SinkUnavailable(RuntimeError):
+    """The server cannot be reached or is overloaded; the batch can be retried."""
+
+    transient = True
+
+
+class ConfigError(ValueError):
+    """The Elasticsearch connection settings are unusable; the message names the variable."""
+
+
+def load_template() -> dict[str, Any]:
+    """Return the index template from mappings/ (the document contract, written once)."""
+    return json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
+
+
+def client_from_env(url: str) -> Elasticsearch:
+    """Return a client for `url` with credentials and TLS settings from NEWSDEX_ES_* variables.
+
+    NEWSDEX_ES_API_KEY, or NEWSDEX_ES_USERNAME + NEWSDEX_ES_PASSWORD; NEWSDEX_ES_CA_FILE for a
+    private CA; TLS verification stays on. Credentials over plain http are refused unless
+    NEWSDEX_ES_ALLOW_INSECURE=1. NEWSDEX_ES_NODE_CLASS (module:Class) swaps the HTTP node class,
+    e.g. for test servers that speak plain JSON only.
+    """
+    env = os.environ
+    kwargs: dict[str, Any] = {
+        "request_timeout": float(env.get("NEWSDEX_ES_TIMEOUT", "30")),
+        "max_retries": 3,
+        "retry_on_timeout": True,
+    }
+    api_key, user, password = (
+        env.get("NEWSDEX_ES_API_KEY"),
+        env.get("NEWSDEX_ES_USERNAME"),
+        env.get("NEWSDEX_ES_PASSWORD"),
+    )
+    if user and not password:
+        raise ConfigError("NEWSDEX_ES_USERNAME is set but NEWSDEX_ES_PASSWORD is not")
+    has_credentials = bool(api_key or user)
+    if has_credentials and url.startswith("http://") and env.get("NEWSDEX_ES_ALLOW_INSECURE") != "1":
+        raise ConfigError(
+            "refusing to send credentials over plain http: use https, or set NEWSDEX_ES_ALLOW_INSECURE=1"
+        )
+    if api_key:
+        kwargs["api_key"] = api_key
+    elif user:
+        kwargs["basic_auth"] = (user, password)
+    if env.get("NEWSDEX_ES_CA_FILE"):
+        kwargs["ca_certs"] = env["NEWSDEX_ES_CA_FILE"]
+    node_class = env.get("NEWSDEX_ES_NODE_CLASS")
+    if node_class:
+        module, _, name = node_class.partition(":")
+        kwargs["node_class"] = getattr(importlib.import_module(module), name)
+    return Elasticsearch(url, **kwargs)
+
+
+def _transient(err: Exception) -> bool:
+    if isinstance(err, ConnectionError):
+        return True
+    status = getattr(err, "status_code", None) or getattr(getattr(err, "meta", None), "status", None)
+    return status in TRANSIENT_STATUS
+
+
+class ElasticIndex:
+    """The pipeline's sink and the search backend on Elasticsearch (or an API-compatible server)."""
+
+    name = "elasticsearch"
+
+    def __init__(self, client: Elasticsearch, prefix: str = "newsdex") -> None:
+        self.es = client
+        self.read_alias = prefix
+        self.write_alias = f"{prefix}-write"
+        self.prefix = prefix
+        # Documents written in this run are not searchable until the refresh at the end of the run,
+        # so their dedup keys are remembered here for the later batches of the same run.
+        self._run_exact: dict[str, str] = {}
+        self._run_bands: dict[str, list[str]] = {}
+        self._run_bodies: dict[str, str] = {}
+        self._touched: set[str] = set()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ElasticIndex:
+        """Return the sink for the configured URL, set up (template, first index, aliases) if needed."""
+        index = cls(client_from_env(settings.es_url), settings.es_index)
+        index.setup()
+        return index
+
+    def location(self) -> str:
+        """Return where the index lives (no credentials)."""
+        return f"{self._url()} alias {self.read_alias}"
+
+    def _url(self) -> str:
+        node = self.es.transport.node_pool.all()[0]
+        return f"{node.config.scheme}://{node.config.host}:{node.config.port}"
+
+    def close(self) -> None:
+        """Close the client."""
+        self.es.close()
+
+    # --- setup and reindex -------------------------------------------------------------------
+    def setup(self) -> str:
+        """Put the template and create the first versioned index behind both aliases (idempotent)."""
+        template = load_template()
+        self._call(
+            self.es.indices.put_index_template,
+            name=self.prefix,
+            index_patterns=[f"{self.prefix}-v*"],
+            template=template["template"],
+            priority=template.get("priority", 200),
+            meta=template.get("_meta"),
+        )
+        current = self.current_index()
+        if current:
+            return current
+        first = f"{self.prefix}-v1"
+        self._call(
+            self.es.indices.create,
+            index=first,
+            aliases={self.read_alias: {}, self.write_alias: {"is_write_index": True}},
+        )
+        return first
+
+    def current_index(self) -> str | None:
+        """Return the index the read alias points at, or None before setup."""
+        try:
+            aliases = self.es.indices.get_alias(name=self.read_alias)
+        except NotFoundError:
+            return None
+        return sorted(aliases.body)[-1] if aliases.body else None
+
+    def reindex(self) -> tuple[str, str]:
+        """Copy the current index into a new versioned one (current template) and swap the aliases atomically."""
+        self.setup()
+        old = self.current_index()
+        assert old is not None
+        version = int(old.rsplit("-v", 1)[1]) + 1
+        new = f"{self.prefix}-v{version}"
+        self._call(self.es.indices.create, index=new)
+        actions = (
+            {"_index": new, "_id": hit["_id"], "_source": hit["_source"]}
+            for hit in helpers.scan(self.es, index=old)
+        )
+        for ok, item in helpers.streaming_bulk(self.es, actions, raise_on_error=False, max_retries=3):
+            if not ok:
+                raise RuntimeError(f"reindex failed for a document: {item}")
+        self.es.indices.refresh(index=new)
+        self._call(
+            self.es.indices.update_aliases,
+            actions=[
+                {"remove": {"index": old, "alias": self.read_alias}},
+                {"remove": {"index": old, "alias": self.write_alias}},
+                {"add": {"index": new, "alias": self.read_alias}},
+                {"add": {"index": new, "alias": self.write_alias, "is_write_index": True}},
+            ],
+        )
+        return old, new
+
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except (ConnectionError, TransportError, ApiError) as err:
+            if _transient(err):
+                raise SinkUnavailable(f"Elasticsearch unavailable: {type(err).__name__}") from err
+            raise
+
+    # --- dedup state -------------------------------------------------------------------------
+    def existing_exact(self, keys: Iterable[str]) -> dict[str, str]:
+        """Return {exact key: id of an indexed canonical with that normalised body}."""
+        keys = list(set(keys))
+        out = {k: self._run_exact[k] for k in keys if k in self._run_exact}
+        rest = [k for k in keys if k not in out]
+        if rest:
+            body = self._call(
+                self.es.search,
+                index=self.read_alias,
+                query={
+                    "bool": {
+                        "filter": [{"terms": {"exact_key": rest}}],
+                        "must_not": [{"exists": {"field": "duplicate_of"}}],
+                    }
+                },
+                source=["id", "exact_key"],
+                size=len(rest),
+            )
+            for hit in body["hits"]["hits"]:
+                out.setdefault(hit["_source"]["exact_key"], hit["_source"]["id"])
+        return out
+
+    def band_candidates(self, keys: list[str], own_id: str) -> list[tuple[str, str]]:
+        """Return (id, body) of indexed canonicals sharing an LSH band key (this run's writes included)."""
+        if not keys:
+            return []
+        found: dict[str, str] = {}
+        for key in keys:
+            for doc_id in self._run_bands.get(key, ()):
+                if doc_id != own_id:
+                    found.setdefault(doc_id, self._run_bodies[doc_id])
+        body = self._call(
+            self.es.search,
+            index=self.read_alias,
+            query={
+                "bool": {
+                    "filter": [{"terms": {"lsh_bands": keys}}],
+                    "must_not": [{"exists": {"field": "duplicate_of"}}, {"ids": {"values": [own_id]}}],
+                }
+            },
+            source=["id", "body"],
+            size=20,
+        )
+        for hit in body["hits"]["hits"]:
+            found.setdefault(hit["_source"]["id"], hit["_source"]["body"])
+        return list(found.items())
+
+    def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the contract documents with these ids."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        body = self._call(self.es.mget, index=self.read_alias, ids=ids)
+        return {d["_id"]: d["_source"] for d in body["docs"] if d.get("found")}
+
+    # --- writing -----------------------------------------------------------------------------
+    def write(self, docs: list[Document]) -> dict[str, Any]:
+        """Bulk-index the batch (deterministic _id); return counts and per-document rejections.
+
+        Transient failures (429 and 5xx after the client's own retries, connection loss) raise
+        SinkUnavailable so the batch is retried as a whole; a document the server refuses (400,
+        mapping error) becomes a rejection with the server's reason.
+        """
+        counts: dict[str, Any] = {"indexed": 0, "replaced": 0, "rejected": []}
+        by_id = {d.id: d for d in docs}
+        actions = ({"_index": self.write_alias, "_id": d.id, "_source": d.to_dict()} for d in docs)
+        try:
+            results = helpers.streaming_bulk(
+                self.es,
+                actions,
+                raise_on_error=False,
+                raise_on_exception=True,
+                max_retries=4,
+                initial_backoff=1,
+                max_backoff=30,
+                chunk_size=500,
+            )
+            for ok, item in results:
+                info = item.get("index", {})
+                doc = by_id[info.get("_id")]
+                if ok:
+                    counts["replaced" if info.get("result") == "updated" else "indexed"] += 1
+                    self._remember(doc)
+                    continue
+                status = info.get("status", 0)
+                if status in TRANSIENT_STATUS:
+                    raise SinkUnavailable(f"Elasticsearch refused the batch with {status} after retries")
+                error = info.get("error", {})
+                reason = error.get("type", "index_error") if isinstance(error, dict) else "index_error"
+                detail = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
+                counts["rejected"].append(
+                    Rejection("index", reason, f"{status}: {detail}", doc.input, doc.url)
+                )
+        except (ConnectionError, TransportError) as err:
+            raise SinkUnavailable(f"Elasticsearch unavailable during bulk: {type(err).__name__}") from err
+        return counts
+
+    def _remember(self, doc: Document) -> None:
+        if doc.duplicate_of:
+            self._touched.add(doc.duplicate_of)
+            return
+        self._touched.add(doc.id)
+        if doc.exact_key:
+            self._run_exact.setdefault(doc.exact_key, doc.id)
+        for band in doc.lsh_bands:
+            self._run_bands.setdefault(band, []).append(doc.id)
+        self._run_bodies[doc.id] = doc.body
+
+    def finish(self) -> None:
+        """End of run: one refresh, then each touched canonical's `copies` recomputed, then a refresh."""
+        if not self._touched:
+            return
+        self._call(self.es.indices.refresh, index=self.write_alias)
+        updates = []
+        ids = sorted(self._touched)
+        for i in range(0, len(ids), 200):
+            chunk = ids[i : i + 200]
+            body = self._call(
+                self.es.search,
+                index=self.read_alias,
+                query={"terms": {"duplicate_of": chunk}},
+                source=["id", "duplicate_of", "source_domain"],
+                size=10_000,
+            )
+            copies: dict[str, list[dict[str, Any]]] = {c: [] for c in chunk}
+            for hit in body["hits"]["hits"]:
+                copies.setdefault(hit["_source"]["duplicate_of"], []).append(hit["_source"])
+            for cid, items in copies.items():
+                updates.append(
+                    {
+                        "_op_type": "update",
+                        "_index": self.write_alias,
+                        "_id": cid,
+                        "doc": {
+                            "copies": {
+                                "count": len(items),
+                                "sources": sorted(
+                                    {c["source_domain"] for c in items if c.get("source_domain")}
+                                ),
+                                "ids": sorted(c["id"] for c in items),
+                            }
+                        },
+                    }
+                )
+        for ok, item in helpers.streaming_bulk(self.es, updates, raise_on_error=False, max_retries=3):
+            if not ok and item.get("update", {}).get("status") != 404:
+                raise RuntimeError(f"could not update copies: {item}")
+        self._call(self.es.indices.refresh, index=self.write_alias)
+        self._touched.clear()
+
+    # --- reading -----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        filters: dict[str, Any],
+        limit: int = 10,
+        include_duplicates: bool = False,
+        facet_size: int = 10,
+    ) -> dict[str, Any]:
+        """Return {total, hits, facets} in the same shape as the embedded index."""
+        lang = filters.get("lang")
+        langs = [lang] if lang in LANGS else list(LANGS)
+        fields = ["title^5", "description^2", "body"] + [
+            f"{f}.{code}{boost}" for code in langs for f, boost in (("title", "^5"), ("body", ""))
+        ]
+        must: list[dict[str, Any]] = []
+        for phrase in PHRASE.findall(query):
+            must.append(
+                {
+                    "multi_match": {
+                        "query": phrase,
+                        "type": "phrase",
+                        "fields": ["title", "description", "body"],
+                    }
+                }
+            )
+        words = PHRASE.sub(" ", query).replace('"', " ").strip()
+        if words:
+            must.append(
+                {"multi_match": {"query": words, "type": "most_fields", "operator": "and", "fields": fields}}
+            )
+        filt: list[dict[str, Any]] = []
+        for kind in ("person", "org", "location"):
+            for name in filters.get(kind) or []:
+                filt.append({"term": {f"entities.{kind}": name}})
+        if filters.get("source"):
+            filt.append({"term": {"source_domain": filters["source"]}})
+        if lang:
+            filt.append({"term": {"language": lang}})
+        if filters.get("date_from") or filters.get("date_to"):
+            rng = {k: v for k, v in (("gte", filters.get("date_from")), ("lte", filters.get("date_to"))) if v}
+            filt.append({"range": {"published_at": rng}})
+        must_not = [] if include_duplicates else [{"exists": {"field": "duplicate_of"}}]
+        aggs = {
+            "person": {"terms": {"field": "entities.person", "size": facet_size}},
+            "org": {"terms": {"field": "entities.org", "size": facet_size}},
+            "location": {"terms": {"field": "entities.location", "size": facet_size}},
+            "source": {"terms": {"field": "source_domain", "size": facet_size}},
+            "language": {"terms": {"field": "language", "size": facet_size}},
+            "month": {
+                "date_histogram": {
+                    "field": "published_at",
+                    "calendar_interval": "month",
+                    "format": "yyyy-MM",
+                    "min_doc_count": 1,
+                }
+            },
+        }
+        body = self._call(
+            self.es.search,
+            index=self.read_alias,
+            query={"bool": {"must": must or [{"match_all": {}}], "filter": filt, "must_not": must_not}},
+            aggs=aggs,
+            highlight={
+                "fields": {
+                    "body": {
+                        "fragment_size": 160,
+                        "number_of_fragments": 1,
+                        "pre_tags": ["["],
+                        "post_tags": ["]"],
+                    }
+                }
+            },
+            sort=["_score", {"published_at": {"order": "desc", "missing": "_last"}}],
+            size=limit,
+            track_total_hits=True,
+        )
+        hits = []
+        for hit in body["hits"]["hits"]:
+            src = hit["_source"]
+            fragments = (hit.get("highlight") or {}).get("body") or [src.get("body", "")[:160]]
+            hits.append(
+                {
+                    "id": src["id"],
+                    "score": round(hit["_score"], 4) if must and hit.get("_score") is not None else None,
+                    "title": src.get("title"),
+                    "url": src.get("canonical_url") or src.get("url"),
+                    "source_domain": src.get("source_domain"),
+                    "published_at": src.get("published_at"),
+                    "language": src.get("language"),
+                    "duplicate_of": src.get("duplicate_of"),
+                    "copies": (src.get("copies") or {}).get("count", 0),
+                    "snippet": " ".join(fragments[0].split()),
+                }
+            )
+        facets: dict[str, list[list[Any]]] = {}
+        for name, agg in body.get("aggregations", {}).items():
+            buckets = agg.get("buckets", [])
+            if name == "month":
+                buckets = sorted(buckets, key=lambda b: b.get("key_as_string", ""), reverse=True)[:facet_size]
+                facets[name] = [[b.get("key_as_string", str(b["key"]))[:7], b["doc_count"]] for b in buckets]
+            else:
+                facets[name] = [[b["key"], b["doc_count"]] for b in buckets]
+        return {"total": body["hits"]["total"]["value"], "hits": hits, "facets": facets}
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Yield every document in the contract form."""
+        for hit in helpers.scan(self.es, index=self.read_alias, query={"query": {"match_all": {}}}):
+            yield hit["_source"]
+
+    def stats(self) -> dict[str, Any]:
+        """Return document counts by source and language, and the index behind the alias."""
+        body = self._call(
+            self.es.search,
+            index=self.read_alias,
+            size=0,
+            track_total_hits=True,
+            aggs={
+                "dups": {"filter": {"exists": {"field": "duplicate_of"}}},
+                "source": {"terms": {"field": "source_domain", "size": 50, "missing": "(none)"}},
+                "language": {"terms": {"field": "language", "size": 50, "missing": "(unknown)"}},
+            },
+        )
+        aggs = body["aggregations"]
+        size = 0
+        try:
+            store = self.es.indices.stats(index=self.read_alias, metric="store")
+            size = store["_all"]["primaries"]["store"]["size_in_bytes"]
+        except (ApiError, KeyError, TransportError):
+            size = 0
+        return {
+            "backend": self.name,
+            "location": f"{self._url()} alias {self.read_alias} -> {self.current_index()}",
+            "size_bytes": size,
+            "documents": body["hits"]["total"]["value"],
+            "duplicates": aggs["dups"]["doc_count"],
+            "by_source": {b["key"]: b["doc_count"] for b in aggs["source"]["buckets"]},
+            "by_language": {b["key"]: b["doc_count"] for b in aggs["language"]["buckets"]},
+        }
