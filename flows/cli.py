@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="document counts and where the index is")
     stats.add_argument("--json", action="store_true")
 
+    sub.add_parser("setup", help="Elasticsearch: put the index template, create the first index and aliases")
+    sub.add_parser("reindex", help="Elasticsearch: rebuild into a new versioned index and swap the aliases")
+    kibana = sub.add_parser("kibana", help="Kibana saved objects")
+    kibana_sub = kibana.add_subparsers(dest="kibana_command", required=True)
+    kimport = kibana_sub.add_parser(
+        "import", help="load the data view, saved search and dashboard into Kibana"
+    )
+    kimport.add_argument(
+        "--kibana-url", default=os.environ.get("NEWSDEX_KIBANA_URL"), help="default $NEWSDEX_KIBANA_URL"
+    )
+
     serve = sub.add_parser("serve", help="serve a scheduled deployment of the run flow (Prefect)")
     serve.add_argument("inputs", nargs="+", help="watched input folder(s)")
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 * * * *"')
@@ -121,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_stats(args)
         if args.command == "serve":
             return _cmd_serve(args)
+        if args.command in ("setup", "reindex"):
+            return _cmd_es_admin(args)
+        if args.command == "kibana":
+            return _cmd_kibana(args)
     except KeyboardInterrupt:
         return EXIT_FAILED
     return EXIT_USAGE
@@ -256,6 +271,57 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     print("by source   " + ", ".join(f"{k} ({v})" for k, v in stats["by_source"].items()))
     print("by language " + ", ".join(f"{k} ({v})" for k, v in stats["by_language"].items()))
     return EXIT_OK
+
+
+def _es_index(args: argparse.Namespace) -> Any:
+    from connectors.elastic import ElasticIndex, client_from_env
+    from flows.settings import Settings
+
+    settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
+    if not settings.es_url:
+        print("newsdex: this command needs Elasticsearch: --es-url or NEWSDEX_ES_URL", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    return ElasticIndex(client_from_env(settings.es_url), settings.es_index)
+
+
+def _cmd_es_admin(args: argparse.Namespace) -> int:
+    from connectors.elastic import ConfigError
+
+    try:
+        index = _es_index(args)
+        if args.command == "setup":
+            print(
+                f"ready: {index.setup()} behind aliases {index.read_alias} (read) and {index.write_alias} (write)"
+            )
+        else:
+            old, new = index.reindex()
+            print(
+                f"reindexed {old} -> {new}; aliases {index.read_alias} and {index.write_alias} now point at {new}"
+            )
+        index.close()
+    except ConfigError as err:
+        print(f"newsdex: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as err:
+        print(f"newsdex: {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _cmd_kibana(args: argparse.Namespace) -> int:
+    from connectors.kibana import import_saved_objects
+    from flows.settings import Settings
+
+    if not args.kibana_url:
+        print("newsdex: --kibana-url or NEWSDEX_KIBANA_URL is required", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = import_saved_objects(args.kibana_url, Settings.from_env().es_index)
+    except Exception as err:
+        print(f"newsdex: kibana import failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"imported {result.get('successCount', 0)} saved objects into {args.kibana_url}")
+    return EXIT_OK if result.get("success", False) else EXIT_FAILED
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
