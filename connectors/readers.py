@@ -11,10 +11,12 @@ import glob
 import gzip
 import json
 import os
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from transforms.decoding import DecodeError, decode_bytes
 from transforms.record import RawRecord, Rejection
@@ -94,7 +96,7 @@ def read_file(path: Path, kind: str, gz: bool, max_bytes: int) -> Iterator[Item]
         yield from _read_jsonl(path, gz, max_bytes)
         return
     if kind == "warc":
-        yield from _read_warc(path, max_bytes)
+        yield from _read_warc(path, gz, max_bytes)
         return
     try:
         data = _read_bytes(path, gz, max_bytes)
@@ -208,35 +210,68 @@ def _parse_jsonl_line(name: str, line_no: int, line: bytes, max_bytes: int) -> I
     )
 
 
-def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
-    # warcio handles per-record gzip and uncompressed files; a whole-file gzip is per-record gzip
-    # with one member, which it also reads.
+def _read_warc(path: Path, gz: bool, max_bytes: int) -> Iterator[Item]:
+    """Yield the HTML responses of a WARC file; other records are Skipped, a cut-off record is rejected.
+
+    A .warc.gz is first decompressed (gzip joins the members) into a spooled temporary file, so
+    per-record and whole-file compression both work, a truncated gzip stream is noticed, and
+    offsets are positions in the decompressed WARC.
+    """
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
     name = str(path)
     offset = 0
+    broken: str | None = None
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb") as raw, tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as spool:
+            if gz:
+                broken = _gunzip(raw, spool)
+                spool.seek(0)
+                handle: Any = spool
+            else:
+                handle = raw
+            size = os.fstat(handle.fileno()).st_size if not gz else spool.tell() or None
+            end = 0
             iterator = ArchiveIterator(handle)
             for record in iterator:
+                rec_type = record.rec_type
+                ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
+                is_html = rec_type == "response" and "html" in ctype.lower()
+                stream = record.content_stream()
+                data = stream.read(max_bytes + 1) if is_html else b""
+                while stream.read(1024 * 1024):
+                    pass
+                # warcio finds the offset by reading the record to its end: ask after the payload.
                 offset = iterator.get_record_offset()
+                end = offset + iterator.get_record_length()
+                url = record.rec_headers.get_header("WARC-Target-URI")
                 where = {
                     "path": name,
                     "line": None,
                     "offset": offset,
                     "record_id": record.rec_headers.get_header("WARC-Record-ID"),
                 }
-                if record.rec_type != "response":
-                    record.content_stream().read()
-                    yield Skipped(name, f"warc_{record.rec_type}")
+                # A record cut off in its payload leaves bytes unread; one cut off in its headers has
+                # lost the mandatory Content-Length.
+                if (
+                    getattr(record.raw_stream, "limit", 0) > 0
+                    or record.rec_headers.get_header("Content-Length") is None
+                ):
+                    yield Rejection(
+                        "read",
+                        "truncated_warc",
+                        "the record is cut off before its declared length",
+                        where,
+                        url,
+                    )
+                    return
+                if rec_type != "response":
+                    yield Skipped(name, f"warc_{rec_type}")
                     continue
-                ctype = (record.http_headers.get_header("Content-Type") if record.http_headers else "") or ""
-                if "html" not in ctype.lower():
+                if not is_html:
                     yield Skipped(name, "warc_non_html")
                     continue
-                data = record.content_stream().read(max_bytes + 1)
-                url = record.rec_headers.get_header("WARC-Target-URI")
                 if len(data) > max_bytes:
                     yield Rejection(
                         "read", "too_large", f"response larger than the {max_bytes}-byte cap", where, url
@@ -256,13 +291,46 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Item]:
                     html=text,
                     fetched_at=record.rec_headers.get_header("WARC-Date"),
                 )
-    except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as err:
+            # warcio stops quietly at a record cut off inside its headers: compare with the size.
+            if not gz and size is not None and size - end > 4 and not broken:
+                broken = f"{size - end} bytes after offset {end} are not a complete record"
+    except (ArchiveLoadFailed, EOFError, zlib.error, ValueError) as err:
+        broken = f"WARC stream breaks after offset {offset}: {type(err).__name__}: {err}"
+    except OSError as err:
+        yield _reject_file(name, "unreadable", f"{type(err).__name__}: {err.strerror or err}")
+        return
+    if broken:
         yield Rejection(
             "read",
             "truncated_warc",
-            f"WARC stream breaks after offset {offset}: {type(err).__name__}: {err}",
+            broken,
             {"path": name, "line": None, "offset": offset, "record_id": None},
         )
+
+
+def _gunzip(raw: Any, out: Any) -> str | None:
+    """Decompress every gzip member of raw into out; return why the stream is broken, or None.
+
+    zlib by hand rather than gzip.open: gzip drops the data of a read call that hits a cut-off
+    member, and the records before the cut are worth keeping.
+    """
+    decomp = zlib.decompressobj(wbits=31)
+    started = False
+    while chunk := raw.read(1024 * 1024):
+        started = True
+        while chunk:
+            try:
+                out.write(decomp.decompress(chunk))
+            except zlib.error as err:
+                return f"gzip stream is corrupt: {err}"
+            if not decomp.eof:
+                break
+            chunk = decomp.unused_data
+            decomp = zlib.decompressobj(wbits=31)
+            started = bool(chunk)
+    if started and not decomp.eof:
+        return "gzip stream is cut off in its last member"
+    return None
 
 
 def _reject_file(path: str, reason: str, detail: str) -> Rejection:
