@@ -33,6 +33,19 @@ def connect(path: Path) -> sqlite3.Connection:
         raise StateError(f"cannot open {path}: {err} (check --data-dir / NEWSDEX_DATA_DIR)") from err
 
 
+def check_data_dir(path: Path) -> None:
+    """Raise StateError (naming the setting) unless the data directory can be created and written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as err:
+        raise StateError(
+            f"data directory {path} is not usable: {err.strerror or err} (check --data-dir / NEWSDEX_DATA_DIR)"
+        ) from err
+
+
 class RunState:
     """Cross-run memory of the pipeline, in `<data dir>/state.sqlite`."""
 

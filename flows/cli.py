@@ -142,12 +142,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from connectors.state import StateError
+    from connectors.state import StateError, check_data_dir
     from flows.pipeline import run_pipeline
-    from flows.settings import SettingsError
+    from flows.settings import Settings, SettingsError
     from flows.stages import ModelNotInstalled
 
     try:
+        # Fail before Prefect starts: a clear line, not an engine traceback.
+        check_data_dir(Settings.from_env(data_dir=args.data_dir).data_dir)
         report = run_pipeline(
             inputs=args.inputs,
             data_dir=args.data_dir,
