@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from transforms.record import Document, Rejection
@@ -82,7 +83,7 @@ def client_from_env(url: str) -> Elasticsearch:
 
 
 def _transient(err: Exception) -> bool:
-    if isinstance(err, ConnectionError):
+    if isinstance(err, ConnectionError | ConnectionTimeout):
         return True
     status = getattr(err, "status_code", None) or getattr(getattr(err, "meta", None), "status", None)
     return status in TRANSIENT_STATUS
@@ -185,7 +186,7 @@ class ElasticIndex:
     def _call(self, fn: Any, **kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
-        except (ConnectionError, TransportError, ApiError) as err:
+        except (ConnectionError, ConnectionTimeout, TransportError, ApiError) as err:
             if _transient(err):
                 raise SinkUnavailable(f"Elasticsearch unavailable: {type(err).__name__}") from err
             raise
@@ -284,7 +285,7 @@ class ElasticIndex:
                 counts["rejected"].append(
                     Rejection("index", reason, f"{status}: {detail}", doc.input, doc.url)
                 )
-        except (ConnectionError, TransportError) as err:
+        except (ConnectionError, ConnectionTimeout, TransportError) as err:
             raise SinkUnavailable(f"Elasticsearch unavailable during bulk: {type(err).__name__}") from err
         return counts
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -222,16 +223,22 @@ def _run_batch(
                 out.append(item)
         return out
 
-    docs = keep_documents(prepare_task(records, pool, settings, started))
-    stripped, seen_lines = templates_task(docs, state)
-    docs = keep_documents(stripped)
+    clock = _Stopwatch(report)
+    with clock("clean_normalise"):
+        docs = keep_documents(prepare_task(records, pool, settings, started))
+    with clock("templates"):
+        stripped, seen_lines = templates_task(docs, state)
+        docs = keep_documents(stripped)
     before = len(docs)
-    docs, dup_counts = dedup_task(docs, index)
+    with clock("dedup"):
+        docs, dup_counts = dedup_task(docs, index)
     report.same_id_replaced += before - len(docs)
     report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
-    docs, notes = enrich_task(docs, settings.spacy_models, state, index, pool)
+    with clock("enrich"):
+        docs, notes = enrich_task(docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
-    counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0, "rejected": []}
+    with clock("index"):
+        counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0, "rejected": []}
     report.indexed_new += counts["indexed"]
     report.indexed_replaced += counts["replaced"]
     keep_documents(counts["rejected"])
@@ -240,6 +247,25 @@ def _run_batch(
     written_ids.extend(ids)
     state.record_lines(seen_lines)
     state.mark_batch(key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]})
+
+
+class _Stopwatch:
+    """Add the wall time of each `with clock(stage):` block to the report's seconds_by_stage."""
+
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
+        self.stage = ""
+        self.start = 0.0
+
+    def __call__(self, stage: str) -> _Stopwatch:
+        self.stage = stage
+        return self
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.seconds[self.stage] += time.perf_counter() - self.start
 
 
 def _write_jsonl(path: Path, index: Any, ids: list[str]) -> None:

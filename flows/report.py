@@ -32,6 +32,7 @@ class RunReport:
     batches: int = 0
     batches_skipped: int = 0
     notes: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)
     error: str | None = None
 
     def reject(self, rejection: Rejection) -> None:
@@ -76,6 +77,7 @@ class RunReport:
             "skipped_by_kind": dict(sorted(self.skipped.items())),
             "batches": {"run": self.batches, "skipped_as_done": self.batches_skipped},
             "notes": dict(sorted(self.notes.items())),
+            "seconds_by_stage": {k: round(v, 3) for k, v in self.seconds.items()},
             "reconciles": self.reconciles(),
             "error": self.error,
         }

@@ -160,3 +160,100 @@ def test_credentials_over_plain_http_are_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("NEWSDEX_ES_USERNAME", "elastic")
     with pytest.raises(ConfigError, match="NEWSDEX_ES_PASSWORD"):
         client_from_env("https://localhost:9200")
+
+
+@pytest.mark.skipif(bool(REAL_CLUSTER), reason="stops and resumes a local server process")
+def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import sqlite3
+    import threading
+    import time
+
+    from osmem_server import OsmemServer
+
+    rows = [
+        json.dumps(
+            {
+                "url": f"https://news.example/s-{i}",
+                "text": f"Story {i}\n\nItem {i}. "
+                + "The council met today and debated the budget at length. " * 6,
+            }
+        )
+        for i in range(40)
+    ]
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("\n".join(rows) + "\n")
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("NEWSDEX_ES_NODE_CLASS", NODE_CLASS)
+    monkeypatch.setenv("NEWSDEX_ES_TIMEOUT", "1")
+    server = OsmemServer.start(japanese=False)
+    try:
+        stopped = threading.Event()
+
+        def stop_after_first_batch() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    with sqlite3.connect(data_dir / "state.sqlite", timeout=1) as conn:
+                        if conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] >= 1:
+                            break
+                except sqlite3.Error:
+                    pass
+                time.sleep(0.05)
+            server.process.send_signal(signal.SIGSTOP)  # the server stops answering mid-run
+            stopped.set()
+
+        watcher = threading.Thread(target=stop_after_first_batch, daemon=True)
+        watcher.start()
+        first = main(
+            [
+                "--data-dir",
+                str(data_dir),
+                "--es-url",
+                server.url,
+                "run",
+                "--quiet",
+                "--batch-size",
+                "5",
+                "--workers",
+                "1",
+                str(corpus),
+                "--report",
+                str(tmp_path / "r1.json"),
+            ]
+        )
+        watcher.join(5)
+        assert stopped.is_set()
+        assert first == 1  # the run failed, and said so
+        report = json.loads((tmp_path / "r1.json").read_text())
+        assert report["status"] == "failed" and "unavailable" in report["error"].lower()
+        with sqlite3.connect(data_dir / "state.sqlite") as conn:
+            done = conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+        assert 1 <= done < 8  # finished batches are recorded; the rest is left for the retry
+        server.process.send_signal(signal.SIGCONT)
+        second = main(
+            [
+                "--data-dir",
+                str(data_dir),
+                "--es-url",
+                server.url,
+                "run",
+                "--quiet",
+                "--batch-size",
+                "5",
+                str(corpus),
+                "--report",
+                str(tmp_path / "r2.json"),
+            ]
+        )
+        assert second == 0
+        rerun = json.loads((tmp_path / "r2.json").read_text())["outcomes"]
+        assert rerun["already_done"] == 5 * done
+        client = client_from_env(server.url)
+        client.indices.refresh(index="newsdex")
+        assert client.count(index="newsdex")["count"] == 40
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        server.process.kill()
