@@ -45,6 +45,15 @@ def _models(values: list[str] | None) -> dict[str, str] | None:
     return models
 
 
+def _partition(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    k, sep, n = value.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 0 <= int(k) < int(n):
+        raise SystemExit(f"newsdex: --partition takes K/N with 0 <= K < N, got {value!r}")
+    return int(k), int(n)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the newsdex command."""
     parser = argparse.ArgumentParser(
@@ -74,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--doc-timeout", type=float, help="seconds of processing per document before it is rejected (60)"
+    )
+    run.add_argument(
+        "--partition",
+        metavar="K/N",
+        help="only the K-th of N partitions of the input (0-based), for several workers",
     )
     run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
     run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
@@ -164,6 +178,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             max_chars=args.max_chars,
             workers=args.workers,
             doc_timeout=args.doc_timeout,
+            partition=_partition(args.partition),
         )
     except (SettingsError, ModelNotInstalled) as err:
         print(f"newsdex: {err}", file=sys.stderr)

@@ -49,6 +49,22 @@ def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
+def in_partition(item: Item, partition: tuple[int, int]) -> bool:
+    """Return True when the item belongs to partition k of n (stable hash of its input position).
+
+    Several workers each run `--partition k/n` over the same inputs and together cover every record
+    exactly once; they share dedup state through the index.
+    """
+    k, n = partition
+    where = (
+        item.input
+        if isinstance(item, Rejection)
+        else ({"path": item.path} if isinstance(item, Skipped) else item.origin())
+    )
+    key = f"{where.get('path')}\x1f{where.get('line')}\x1f{where.get('offset')}"
+    return int(short_hash(key, 8), 16) % n == k
+
+
 def batch_key(records: list[RawRecord], sink: str) -> str:
     """Return a key naming this exact batch (sink, inputs, positions, content, pipeline version)."""
     parts = [PIPELINE_VERSION, sink]
@@ -130,6 +146,7 @@ def run_pipeline(
     max_chars: int | None = None,
     workers: int | None = None,
     doc_timeout: float | None = None,
+    partition: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
     settings = Settings.from_env(
@@ -153,7 +170,10 @@ def run_pipeline(
     progress = _progress(quiet)
     pool = WorkerPool(settings.workers)
     try:
-        for items in batched(read_inputs(inputs, settings.max_bytes), settings.batch_size):
+        items_in = read_inputs(inputs, settings.max_bytes)
+        if partition:
+            items_in = (i for i in items_in if in_partition(i, partition))
+        for items in batched(items_in, settings.batch_size):
             records: list[RawRecord] = []
             for item in items:
                 if isinstance(item, Skipped):

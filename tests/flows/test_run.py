@@ -223,3 +223,15 @@ def test_stats(sample_run: dict[str, Any], capsys: pytest.CaptureFixture[str]) -
     stats = json.loads(capsys.readouterr().out)
     assert stats["documents"] == 5 and stats["duplicates"] == 0
     assert stats["by_language"] == {"en": 5} and stats["size_bytes"] > 0
+
+
+def test_partitions_cover_the_input_exactly_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    reports = []
+    for k in (0, 1):
+        report = tmp_path / f"p{k}.json"
+        assert _run(data_dir, str(SAMPLES), "--partition", f"{k}/2", "--report", str(report)) == EXIT_OK
+        reports.append(json.loads(report.read_text()))
+    assert sum(r["records"] for r in reports) == 5
+    assert all(r["records"] > 0 for r in reports)
+    assert len({d["id"] for d in _export(data_dir, tmp_path)}) == 5
