@@ -22,6 +22,7 @@ LISTING_PATH = re.compile(
     re.I,
 )
 MIN_ARTICLE_WORDS = 40
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 HTML_LANG = re.compile(r"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
 JSONLD_TYPE = re.compile(
     r'"@type"\s*:\s*"(NewsArticle|Article|BlogPosting|ReportageNewsArticle|AnalysisNewsArticle)"'
@@ -68,7 +69,9 @@ def extract_html(
     trafilatura sometimes keeps.
     """
     try:
-        tree = lxml_html.fromstring(html)
+        # lxml refuses str input that carries an XML encoding declaration (XHTML pages); the text
+        # is already decoded, so the declaration has nothing left to say.
+        tree = lxml_html.fromstring(XML_DECLARATION.sub("", html[:500], count=1) + html[500:])
     except (ValueError, lxml_html.etree.ParserError) as err:
         raise ExtractionRejected("unparseable_html", f"lxml cannot parse the page: {err}") from err
     if tree is None:
