@@ -341,18 +341,24 @@ def _cmd_kibana(args: argparse.Namespace) -> int:
     return EXIT_OK if result.get("success", False) else EXIT_FAILED
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
+def make_deployment(inputs: list[str], cron: str, name: str, data_dir: str | None, es_url: str | None) -> Any:
+    """Return the Prefect deployment of the run flow on a cron schedule over the watched inputs."""
     from flows.pipeline import run_pipeline
 
-    inputs = [str(Path(p).resolve()) for p in args.inputs]
-    parameters: dict[str, Any] = {"inputs": inputs}
-    if args.data_dir:
-        parameters["data_dir"] = str(Path(args.data_dir).resolve())
-    if args.es_url:
-        parameters["es_url"] = args.es_url
+    parameters: dict[str, Any] = {"inputs": [str(Path(p).resolve()) for p in inputs], "quiet": True}
+    if data_dir:
+        parameters["data_dir"] = str(Path(data_dir).resolve())
+    if es_url:
+        parameters["es_url"] = es_url
+    return run_pipeline.to_deployment(name=name, cron=cron, parameters=parameters)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from prefect import serve
+
     # Blocks, running the flow on the schedule; finished batches are skipped on every run, so a
     # watched folder only costs the new files.
-    run_pipeline.serve(name=args.name, cron=args.cron, parameters=parameters)
+    serve(make_deployment(args.inputs, args.cron, args.name, args.data_dir, args.es_url))
     return EXIT_OK
 
 

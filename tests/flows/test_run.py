@@ -235,3 +235,17 @@ def test_partitions_cover_the_input_exactly_once(tmp_path: Path) -> None:
     assert sum(r["records"] for r in reports) == 5
     assert all(r["records"] > 0 for r in reports)
     assert len({d["id"] for d in _export(data_dir, tmp_path)}) == 5
+
+
+def test_scheduled_deployment_runs_the_flow_on_the_cron(tmp_path: Path) -> None:
+    from flows.cli import make_deployment
+
+    deployment = make_deployment([str(tmp_path)], "*/30 * * * *", "inbox", str(tmp_path / "data"), None)
+    assert deployment.name == "inbox"
+    assert deployment.parameters == {
+        "inputs": [str(tmp_path.resolve())],
+        "quiet": True,
+        "data_dir": str((tmp_path / "data").resolve()),
+    }
+    [schedule] = deployment.schedules
+    assert schedule.schedule.cron == "*/30 * * * *"
