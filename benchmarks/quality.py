@@ -437,6 +437,44 @@ def eval_dedup(eval_dir: Path, workers: int) -> dict[str, Any]:
     }
 
 
+def eval_false_merges(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """List the pairs dedup merges among every evaluation page (they should all be real copies)."""
+    from transforms.dedup import band_keys, find_duplicates, overlap, shingles, signature
+
+    items: list[tuple[str, tuple[str, str | None]]] = []
+    fundus = json.loads((eval_dir / "fundus" / "ground_truth.json").read_text())
+    for n in sorted(fundus):
+        items.append((f"fundus/{n}", (_read_gz(eval_dir / "fundus" / "html" / n), fundus[n]["url"])))
+    for folder, gold_file in (("trafilatura", "evaldata.json"), ("htmldate", "eval_default.json")):
+        gold = json.loads((eval_dir / folder / gold_file).read_text())
+        for url in sorted(gold):
+            path = next(
+                (
+                    p
+                    for p in (eval_dir / folder / d / (gold[url]["file"] + ".gz") for d in ("cache", "eval"))
+                    if p.exists()
+                ),
+                None,
+            )
+            if path:
+                items.append((f"{folder}/{gold[url]['file']}", (_read_gz(path), url)))
+    bodies = _map(_ours_html, [x for _, x in items], workers)
+    distinct: dict[str, str] = {}
+    for (name, _), body in zip(items, bodies, strict=True):
+        if body.strip() and body not in distinct:
+            distinct[body] = name
+    sets = {name: shingles(body) for body, name in distinct.items()}
+    merges = find_duplicates([(n, s, band_keys(signature(s))) for n, s in sets.items()], lambda keys, own: [])
+    return {
+        "pages": len(items),
+        "distinct_bodies": len(distinct),
+        "merged_pairs": [
+            {"copy": a, "canonical": b, "jaccard": round(overlap(sets[a], sets[b]).jaccard, 3)}
+            for a, b in sorted(merges.items())
+        ],
+    }
+
+
 # --- entities ------------------------------------------------------------------------------------
 def eval_entities(eval_dir: Path, workers: int) -> dict[str, Any]:
     """Document-level entity-set precision/recall on the hand-annotated samples, ours vs raw spaCy."""
@@ -486,6 +524,7 @@ SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
     "dates": eval_dates,
     "metadata": eval_metadata,
     "dedup": eval_dedup,
+    "false_merges": eval_false_merges,
     "entities": eval_entities,
 }
 
