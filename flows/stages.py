@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from ftfy import fix_text
+
 from transforms import PIPELINE_VERSION
 from transforms.boilerplate import clean_text
 from transforms.dates import find_mentioned_dates, parse_datetime
@@ -85,7 +87,7 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
             return Rejection("clean", "unparseable_html", f"{type(err).__name__}: {err}", where, record.url)
         doc.body, doc.title, doc.hints = result.body, result.title, result.hints
     else:
-        text_result = clean_text(record.text or "")
+        text_result = clean_text(fix_text(record.text or ""))
         doc.body, doc.title, doc.hints = text_result.body, text_result.title, text_result.hints
     doc.body = dedupe_paragraphs(doc.body)
     if not doc.body.strip():

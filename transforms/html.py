@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import htmldate
 import trafilatura
+from ftfy import fix_encoding
 from lxml import html as lxml_html
 from trafilatura.settings import use_config
 
@@ -22,6 +23,8 @@ LISTING_PATH = re.compile(
     re.I,
 )
 MIN_ARTICLE_WORDS = 40
+MOJIBAKE = re.compile("[ÃÂÐÑâ][\u0080-\u00bf]")
+MOJIBAKE_MIN = 20
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 HTML_LANG = re.compile(r"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
 JSONLD_TYPE = re.compile(
@@ -68,6 +71,10 @@ def extract_html(
     then our marker filter over its paragraphs, which removes consent/newsletter/teaser lines that
     trafilatura sometimes keeps.
     """
+    if len(MOJIBAKE.findall(html[:200_000])) >= MOJIBAKE_MIN:
+        # UTF-8 once decoded as latin-1 upstream: repair before trafilatura, which drops the C1
+        # control characters such text carries and makes it unrecoverable.
+        html = fix_encoding(html)
     try:
         # lxml refuses str input that carries an XML encoding declaration (XHTML pages); the text
         # is already decoded, so the declaration has nothing left to say.
