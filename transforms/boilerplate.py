@@ -11,6 +11,7 @@ in the run state). Metadata lines are parsed into hints instead of being thrown 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +151,7 @@ def _is_tag_list(line: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65_536)
 def boilerplate_reason(line: str) -> str | None:
     """Return why a text line is page furniture (teaser, marker, consent), or None if it may be body."""
     n_words = len(words(line))
@@ -163,10 +165,14 @@ def boilerplate_reason(line: str) -> str | None:
         return "marker"
     if CAPTION_CREDIT.search(line):
         return "caption"
-    letters = [c for c in line if c.isalpha()]
-    if n_words >= 4 and len(letters) >= 15 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
-        # Whole lines in capitals are teaser links and section banners, not paragraphs.
-        return "all_caps"
+    if 4 <= n_words <= 40:
+        letters = [c for c in line if c.isalpha()]
+        if len(letters) >= 15 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
+            # Whole lines in capitals are teaser links and section banners, not paragraphs.
+            return "all_caps"
+    if n_words > 80:
+        # A consent banner or sign-up box is never this long; a paragraph this long is prose.
+        return None
     consent = {m.group(0).lower() for m in CONSENT_VOCAB.finditer(line)}
     if len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30):
         return "consent_or_signup"

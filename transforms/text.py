@@ -19,8 +19,10 @@ def squash(text: str) -> str:
 
 def line_key(text: str) -> str:
     """Return a comparison key that ignores case, accents, punctuation, quotes and whitespace."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return NON_WORD.sub(" ", folded).strip()
 
 
