@@ -11,8 +11,8 @@ in the run state). Metadata lines are parsed into hints instead of being thrown 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from transforms.text import line_key, squash, words
