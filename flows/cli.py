@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--doc-timeout", type=float, help="seconds of processing per document before it is rejected (60)"
     )
     run.add_argument(
+        "--dask-address",
+        default=os.environ.get("NEWSDEX_DASK_ADDRESS"),
+        help="run the per-document work on this Dask scheduler through prefect-dask ($NEWSDEX_DASK_ADDRESS)",
+    )
+    run.add_argument(
         "--partition",
         metavar="K/N",
         help="only the K-th of N partitions of the input (0-based), for several workers",
@@ -164,7 +169,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.
         check_data_dir(Settings.from_env(data_dir=args.data_dir).data_dir)
-        report = run_pipeline(
+        flow_ = run_pipeline
+        if args.dask_address:
+            from prefect_dask import DaskTaskRunner
+
+            flow_ = run_pipeline.with_options(task_runner=DaskTaskRunner(address=args.dask_address))
+        report = flow_(
             inputs=args.inputs,
             data_dir=args.data_dir,
             es_url=args.es_url,
@@ -179,6 +189,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers,
             doc_timeout=args.doc_timeout,
             partition=_partition(args.partition),
+            dask_address=args.dask_address,
         )
     except (SettingsError, ModelNotInstalled) as err:
         print(f"newsdex: {err}", file=sys.stderr)

@@ -27,7 +27,7 @@ from connectors.state import RunState
 from flows import stages
 from flows.report import RunReport
 from flows.settings import Settings
-from flows.workers import WorkerPool, crashed_record, prepare_record, run_ner
+from flows.workers import PrefectTaskPool, WorkerPool, crashed_record, prepare_record, run_ner
 from transforms import PIPELINE_VERSION
 from transforms.record import Document, RawRecord, Rejection
 from transforms.text import short_hash
@@ -76,7 +76,7 @@ def batch_key(records: list[RawRecord], sink: str) -> str:
 
 @task(name="clean-normalise", cache_policy=NO_CACHE)
 def prepare_task(
-    records: list[RawRecord], pool: WorkerPool, settings: Settings, started: datetime
+    records: list[RawRecord], pool: Any, settings: Settings, started: datetime
 ) -> list[Document | Rejection]:
     """Clean (trafilatura for HTML, the line cleaner for text) and normalise a batch on every core."""
     jobs = [(r, settings.max_chars, settings.doc_timeout, started) for r in records]
@@ -99,7 +99,7 @@ def dedup_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
 
 @task(name="enrich", cache_policy=NO_CACHE)
 def enrich_task(
-    docs: list[Document], models: dict[str, str], state: RunState, index: Any, pool: WorkerPool
+    docs: list[Document], models: dict[str, str], state: RunState, index: Any, pool: Any
 ) -> tuple[list[Document], Any]:
     """Add entities (spaCy on every core, canonical names) and mentioned dates."""
     docs, learned, counts = stages.enrich_batch(
@@ -147,6 +147,7 @@ def run_pipeline(
     workers: int | None = None,
     doc_timeout: float | None = None,
     partition: tuple[int, int] | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
     settings = Settings.from_env(
@@ -168,7 +169,7 @@ def run_pipeline(
     rejects = RejectsWriter(settings.data_dir, run_id)
     written_ids: list[str] = []
     progress = _progress(quiet)
-    pool = WorkerPool(settings.workers)
+    pool: Any = PrefectTaskPool() if dask_address else WorkerPool(settings.workers)
     try:
         items_in = read_inputs(inputs, settings.max_bytes)
         if partition:
@@ -217,7 +218,7 @@ def _run_batch(
     settings: Settings,
     state: RunState,
     index: Any,
-    pool: WorkerPool,
+    pool: WorkerPool | PrefectTaskPool,
     rejects: RejectsWriter,
     report: RunReport,
     started: datetime,
@@ -244,8 +245,11 @@ def _run_batch(
         return out
 
     clock = _Stopwatch(report)
+    # Under a Dask task runner the per-document chunks are the Prefect tasks (PrefectTaskPool), so
+    # the two stages that fan out run as plain functions instead of wrapping tasks around tasks.
+    fan_out = _plain if isinstance(pool, PrefectTaskPool) else _as_task
     with clock("clean_normalise"):
-        docs = keep_documents(prepare_task(records, pool, settings, started))
+        docs = keep_documents(fan_out(prepare_task, records, pool, settings, started))
     with clock("templates"):
         stripped, seen_lines = templates_task(docs, state)
         docs = keep_documents(stripped)
@@ -255,7 +259,7 @@ def _run_batch(
     report.same_id_replaced += before - len(docs)
     report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
     with clock("enrich"):
-        docs, notes = enrich_task(docs, settings.spacy_models, state, index, pool)
+        docs, notes = fan_out(enrich_task, docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
     with clock("index"):
         counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0, "rejected": []}
@@ -267,6 +271,14 @@ def _run_batch(
     written_ids.extend(ids)
     state.record_lines(seen_lines)
     state.mark_batch(key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]})
+
+
+def _as_task(task_: Any, *args: Any) -> Any:
+    return task_(*args)
+
+
+def _plain(task_: Any, *args: Any) -> Any:
+    return task_.fn(*args)
 
 
 class _Stopwatch:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,7 +37,13 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
 
 def _with_time_limit(seconds: float, fn: Callable[[], R]) -> R:
     # SIGALRM interrupts Python code (trafilatura, regexes, lxml callbacks) in this worker's main thread.
-    if seconds <= 0 or not hasattr(signal, "setitimer"):
+    # Only a main thread can take SIGALRM: on a Dask worker (tasks in threads) there is no per-document
+    # limit here, and the cluster's own timeouts apply.
+    if (
+        seconds <= 0
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         return fn()
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -86,7 +93,9 @@ def entities_of(args: tuple[str, list[tuple[str, str]]]) -> list[DocEntities]:
 NER_CHUNK = 8
 
 
-def run_ner(pool: WorkerPool, model: str, pairs: list[tuple[str, str]]) -> list[DocEntities]:
+def run_ner(
+    pool: WorkerPool | PrefectTaskPool, model: str, pairs: list[tuple[str, str]]
+) -> list[DocEntities]:
     """Return entities for every (title, body) pair, NER spread over the pool in chunks."""
     chunks = [(model, pairs[i : i + NER_CHUNK]) for i in range(0, len(pairs), NER_CHUNK)]
     results = pool.map(entities_of, chunks, on_crash=lambda chunk: [DocEntities() for _ in chunk[1]])
@@ -148,3 +157,40 @@ def crashed_record(args: tuple[RawRecord, int, float, datetime]) -> Rejection:
         record.origin(),
         record.url,
     )
+
+
+class PrefectTaskPool:
+    """Per-document work as Prefect tasks mapped over chunks, for a flow run with a Dask task runner.
+
+    With `--dask-address` the flow runs under prefect-dask's DaskTaskRunner, and the same chunks the
+    process pool would take become Prefect task runs on the Dask cluster's workers.
+    """
+
+    size = 0
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], on_crash: Callable[[T], R]) -> list[R]:
+        """Return fn over the items in order, chunks run as Prefect tasks on the flow's task runner."""
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+
+        items = list(items)
+        if not items:
+            return []
+        chunk = max(1, len(items) // 8)
+        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+        runner = task(name=f"{fn.__name__}-chunk", cache_policy=NO_CACHE)(_apply_chunk)
+        futures = runner.map([fn] * len(chunks), chunks)
+        out: list[R] = []
+        for part, future in zip(chunks, futures, strict=True):
+            try:
+                out.extend(future.result())
+            except Exception:
+                out.extend(on_crash(item) for item in part)
+        return out
+
+    def close(self) -> None:
+        """Nothing to close: the cluster belongs to the task runner."""
+
+
+def _apply_chunk(fn: Callable[[T], R], items: list[T]) -> list[R]:
+    return [fn(item) for item in items]
