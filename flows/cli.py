@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -20,9 +21,12 @@ EXIT_REJECTIONS = 3
 
 
 def _quiet_prefect(verbose: bool) -> None:
-    # Prefect logs every task run at INFO; the run report is what a user reads.
+    # Prefect logs every task run at INFO and a failed run with its traceback; the run report and
+    # the one-line error are what a user reads (--verbose shows Prefect's logs).
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+        # elasticsearch-py logs every retried request with its traceback; the sink reports the outcome.
+        logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
