@@ -19,6 +19,7 @@ from typing import Any
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
 
+from connectors.hits import search_hit
 from transforms.record import Document, Rejection
 
 MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
@@ -423,20 +424,8 @@ class ElasticIndex:
         for hit in body["hits"]["hits"]:
             src = hit["_source"]
             fragments = (hit.get("highlight") or {}).get("body") or [src.get("body", "")[:160]]
-            hits.append(
-                {
-                    "id": src["id"],
-                    "score": round(hit["_score"], 4) if must and hit.get("_score") is not None else None,
-                    "title": src.get("title"),
-                    "url": src.get("canonical_url") or src.get("url"),
-                    "source_domain": src.get("source_domain"),
-                    "published_at": src.get("published_at"),
-                    "language": src.get("language"),
-                    "duplicate_of": src.get("duplicate_of"),
-                    "copies": (src.get("copies") or {}).get("count", 0),
-                    "snippet": " ".join(fragments[0].split()),
-                }
-            )
+            score = round(hit["_score"], 4) if must and hit.get("_score") is not None else None
+            hits.append(search_hit(src, score, fragments[0]))
         facets: dict[str, list[list[Any]]] = {}
         for name, agg in body.get("aggregations", {}).items():
             buckets = agg.get("buckets", [])

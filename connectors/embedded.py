@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from connectors.hits import search_hit
 from connectors.state import connect, transaction
 from transforms.record import Document
 
@@ -250,22 +251,8 @@ class EmbeddedIndex:
             [*params, limit],
         ).fetchall()
         hits = []
-        for doc_id, value, doc, snip in rows:
-            data = json.loads(doc)
-            hits.append(
-                {
-                    "id": doc_id,
-                    "score": round(-value, 4) if match else None,
-                    "title": data.get("title"),
-                    "url": data.get("canonical_url") or data.get("url"),
-                    "source_domain": data.get("source_domain"),
-                    "published_at": data.get("published_at"),
-                    "language": data.get("language"),
-                    "duplicate_of": data.get("duplicate_of"),
-                    "copies": (data.get("copies") or {}).get("count", 0),
-                    "snippet": " ".join(snip.split()),
-                }
-            )
+        for _, value, doc, snip in rows:
+            hits.append(search_hit(json.loads(doc), round(-value, 4) if match else None, snip))
         facets = {name: [[k, n] for k, n in conn.execute(sql, (facet_size,))] for name, sql in FACETS.items()}
         conn.execute("DROP TABLE IF EXISTS temp.hits")
         return {"total": total, "hits": hits, "facets": facets}
