@@ -114,10 +114,6 @@ class ElasticIndex:
         index.setup()
         return index
 
-    def location(self) -> str:
-        """Return where the index lives (no credentials)."""
-        return f"{self._url()} alias {self.read_alias}"
-
     def _url(self) -> str:
         node = self.es.transport.node_pool.all()[0]
         return f"{node.config.scheme}://{node.config.host}:{node.config.port}"

@@ -87,10 +87,6 @@ class EmbeddedIndex:
         """Close the database."""
         self.conn.close()
 
-    def location(self) -> str:
-        """Return where the index lives."""
-        return str(self.path)
-
     # --- dedup state -------------------------------------------------------------------------
     def existing_exact(self, keys: Iterable[str]) -> dict[str, str]:
         """Return {exact key: id of the indexed canonical document with that normalised body}."""

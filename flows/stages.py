@@ -6,7 +6,6 @@ them run in worker processes and in tests without Prefect.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,9 +38,7 @@ from transforms.html import ExtractionRejected, extract_html
 from transforms.metadata import normalise_document
 from transforms.record import Document, RawRecord, Rejection
 from transforms.text import line_key, words
-from transforms.urls import normalise_url, registered_domain
 
-HEADER_URL = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\s+(https?://\S+)", re.I)
 # A short paragraph seen in this many documents of one source is template furniture.
 TEMPLATE_MIN_DOCS = 3
 TEMPLATE_MAX_WORDS = 60
@@ -51,17 +48,6 @@ TEMPLATE_MAX_SHARE = 0.5
 
 class ModelNotInstalled(RuntimeError):
     """A configured spaCy model is not installed; the message names the setting."""
-
-
-def source_of(record: RawRecord) -> str | None:
-    """Return the record's source key: its `source` field, else the registered domain of its URL."""
-    if record.source:
-        return record.source.strip().lower() or None
-    url = record.url
-    if not url and record.text:
-        match = HEADER_URL.match(record.text[:2000])
-        url = match.group(1) if match else None
-    return registered_domain(normalise_url(url))
 
 
 # --- clean ---------------------------------------------------------------------------------------
