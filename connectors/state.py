@@ -116,16 +116,18 @@ class _Transaction:
         return self.conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        error = exc
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")
+                return
             except sqlite3.Error as err:
-                self.conn.execute("ROLLBACK")
-                raise StateError(f"cannot write the run state: {err}") from err
-        else:
+                error = err
+        # SQLite has already rolled back on some errors (a full disk among them).
+        if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.OperationalError):
-                raise StateError(f"cannot write the run state: {exc}") from exc
+        if isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
+            raise StateError(f"cannot write the data directory: {error} (nothing of this batch was kept)") from error
 
 
 def transaction(conn: sqlite3.Connection) -> _Transaction:

@@ -235,3 +235,57 @@ def test_unusable_data_dir_is_a_clear_error_not_a_traceback(
     err = capsys.readouterr().err
     assert code == 1
     assert "data" in err and "Traceback" not in err
+
+
+def _mount_small_tmpfs(path: Path, size: str) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return False
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+
+
+def test_full_disk_is_a_clear_error_and_loses_nothing_indexed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import SAMPLES
+
+    disk = tmp_path / "small-disk"
+    if not _mount_small_tmpfs(disk, "1200k"):
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        data_dir = disk / "data"
+        assert main(["--data-dir", str(data_dir), "run", "--quiet", str(SAMPLES)]) == 0
+        rows = [
+            json.dumps(
+                {
+                    "url": f"https://news.example/long-{i}",
+                    "text": f"Story {i}\n\n" + " ".join(f"word{i}x{j}" for j in range(600)) + ".",
+                }
+            )
+            for i in range(400)
+        ]
+        big = tmp_path / "big.jsonl"
+        big.write_text("\n".join(rows) + "\n")
+        capsys.readouterr()
+        code = main(
+            ["--data-dir", str(data_dir), "run", "--quiet", str(big), "--report", str(tmp_path / "r.json")]
+        )
+        err = capsys.readouterr().err
+        assert code == 1
+        assert "full" in err.lower() or "no space" in err.lower(), err
+        assert "Traceback" not in err
+        with sqlite3.connect(data_dir / "index.sqlite") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        out = tmp_path / "export.jsonl"
+        assert main(["--data-dir", str(data_dir), "export", "--output-jsonl", str(out)]) == 0
+        ids = [json.loads(line)["input"]["path"] for line in out.read_text().splitlines()]
+        assert sum(1 for p in ids if p.startswith(str(SAMPLES))) == 5  # what was indexed before is all there
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
