@@ -181,7 +181,7 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
                 + "The council met today and debated the budget at length. " * 6,
             }
         )
-        for i in range(40)
+        for i in range(80)
     ]
     corpus = tmp_path / "in.jsonl"
     corpus.write_text("\n".join(rows) + "\n")
@@ -231,7 +231,7 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
         assert report["status"] == "failed" and "unavailable" in report["error"].lower()
         with sqlite3.connect(data_dir / "state.sqlite") as conn:
             done = conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
-        assert 1 <= done < 8  # finished batches are recorded; the rest is left for the retry
+        assert 1 <= done < 16  # finished batches are recorded; the rest is left for the retry
         server.process.send_signal(signal.SIGCONT)
         second = main(
             [
@@ -253,7 +253,7 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
         assert rerun["already_done"] == 5 * done
         client = client_from_env(server.url)
         client.indices.refresh(index="newsdex")
-        assert client.count(index="newsdex")["count"] == 40
+        assert client.count(index="newsdex")["count"] == 80
     finally:
         server.process.send_signal(signal.SIGCONT)
         server.process.kill()
