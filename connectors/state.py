@@ -127,7 +127,9 @@ class _Transaction:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         if isinstance(error, sqlite3.OperationalError | sqlite3.DatabaseError):
-            raise StateError(f"cannot write the data directory: {error} (nothing of this batch was kept)") from error
+            raise StateError(
+                f"cannot write the data directory: {error} (nothing of this batch was kept)"
+            ) from error
 
 
 def transaction(conn: sqlite3.Connection) -> _Transaction:
