@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -28,3 +29,12 @@ def samples() -> dict[str, str]:
 def data_dir(tmp_path: Path) -> Path:
     """Return an empty data directory for one test."""
     return tmp_path / "data"
+
+
+def finished_batches(data_dir: Path) -> int:
+    """Return how many batches the run state marks finished (0 while it does not exist yet)."""
+    try:
+        with sqlite3.connect(data_dir / "state.sqlite", timeout=1) as conn:
+            return conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+    except sqlite3.Error:
+        return 0

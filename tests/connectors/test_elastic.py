@@ -18,7 +18,7 @@ import pytest
 
 from connectors.elastic import ConfigError, ElasticIndex, client_from_env, load_template
 from flows.cli import EXIT_OK, main
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, finished_batches
 from transforms.record import Document
 
 NODE_CLASS = "tests.esnode:JsonNode"
@@ -167,7 +167,6 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import signal
-    import sqlite3
     import threading
     import time
 
@@ -194,13 +193,7 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
 
         def stop_after_first_batch() -> None:
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    with sqlite3.connect(data_dir / "state.sqlite", timeout=1) as conn:
-                        if conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0] >= 1:
-                            break
-                except sqlite3.Error:
-                    pass
+            while finished_batches(data_dir) < 1 and time.monotonic() < deadline:
                 time.sleep(0.05)
             server.process.send_signal(signal.SIGSTOP)  # the server stops answering mid-run
             stopped.set()
@@ -229,8 +222,7 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
         assert first == 1  # the run failed, and said so
         report = json.loads((tmp_path / "r1.json").read_text())
         assert report["status"] == "failed" and "unavailable" in report["error"].lower()
-        with sqlite3.connect(data_dir / "state.sqlite") as conn:
-            done = conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+        done = finished_batches(data_dir)
         assert 1 <= done < 16  # finished batches are recorded; the rest is left for the retry
         server.process.send_signal(signal.SIGCONT)
         second = main(

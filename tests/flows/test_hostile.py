@@ -10,12 +10,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from flows.cli import EXIT_REJECTIONS, main
+from tests.conftest import finished_batches
 
 pytestmark = pytest.mark.slow
 
@@ -159,14 +161,6 @@ def test_external_entities_are_never_resolved(hostile_run: dict) -> None:
     assert all("root:x:0:0" not in d["body"] for d in hostile_run["docs"].values())
 
 
-def _finished_batches(data_dir: Path) -> int:
-    try:
-        with sqlite3.connect(data_dir / "state.sqlite", timeout=1) as conn:
-            return conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_sigkill_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     rows = [
         json.dumps(
@@ -192,12 +186,12 @@ def test_sigkill_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_pat
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while _finished_batches(data_dir) < 2 and proc.poll() is None and time.monotonic() < deadline:
+    while finished_batches(data_dir) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the run finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = _finished_batches(data_dir)
+    done_before = finished_batches(data_dir)
     assert 2 <= done_before < 12
     with sqlite3.connect(data_dir / "index.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -241,24 +235,29 @@ def _mount_small_tmpfs(path: Path, size: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         return False
-    return (
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-            capture_output=True,
-            check=False,
-        ).returncode
-        == 0
-    )
+    cmd = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+    return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
 
 
+def _can_mount_tmpfs() -> bool:
+    probe = Path(tempfile.mkdtemp(prefix="newsdex-tmpfs-probe-"))
+    mounted = _mount_small_tmpfs(probe, "64k")
+    if mounted:
+        subprocess.run(["umount", str(probe)], check=False)
+    probe.rmdir()
+    return mounted
+
+
+@pytest.mark.skipif(
+    not _can_mount_tmpfs(), reason="a full disk is simulated with a small tmpfs, which needs root"
+)
 def test_full_disk_is_a_clear_error_and_loses_nothing_indexed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tests.conftest import SAMPLES
 
     disk = tmp_path / "small-disk"
-    if not _mount_small_tmpfs(disk, "1200k"):
-        pytest.skip("needs root to mount a small tmpfs")
+    assert _mount_small_tmpfs(disk, "1200k")
     try:
         data_dir = disk / "data"
         assert main(["--data-dir", str(data_dir), "run", "--quiet", str(SAMPLES)]) == 0
