@@ -297,6 +297,75 @@ class ElasticIndex:
             self._run_bands.setdefault(band, []).append(doc.id)
         self._run_bodies[doc.id] = doc.body
 
+    def refresh(self) -> None:
+        """Make every write so far (this run's and other runs') visible to searches."""
+        self._call(self.es.indices.refresh, index=self.write_alias)
+
+    def canonicals_sharing(self, exact_keys: list[str], bands: list[str]) -> list[dict[str, Any]]:
+        """Return the indexed canonical documents with any of these exact keys or LSH band keys."""
+        should: list[dict[str, Any]] = []
+        if exact_keys:
+            should.append({"terms": {"exact_key": sorted(set(exact_keys))}})
+        if bands:
+            should.append({"terms": {"lsh_bands": sorted(set(bands))}})
+        if not should:
+            return []
+        body = self._call(
+            self.es.search,
+            index=self.read_alias,
+            query={
+                "bool": {
+                    "should": should,
+                    "minimum_should_match": 1,
+                    "must_not": [{"exists": {"field": "duplicate_of"}}],
+                }
+            },
+            source=["id", "body", "exact_key", "lsh_bands", "published_at"],
+            size=10_000,
+        )
+        return [hit["_source"] for hit in body["hits"]["hits"]]
+
+    def merge_canonicals(self, merged: dict[str, tuple[str, str]]) -> int:
+        """Make each listed canonical a copy of the given one (and move its copies there); return how many."""
+        if not merged:
+            return 0
+        updates: list[dict[str, Any]] = []
+        for doc_id, (keep, _kind) in merged.items():
+            fields = {
+                "duplicate_of": keep,
+                "lsh_bands": [],
+                "copies": {"count": 0, "sources": [], "ids": []},
+            }
+            updates.append({"_op_type": "update", "_index": self.write_alias, "_id": doc_id, "doc": fields})
+            self._touched.add(keep)
+        ids = sorted(merged)
+        for i in range(0, len(ids), 200):
+            body = self._call(
+                self.es.search,
+                index=self.read_alias,
+                query={"terms": {"duplicate_of": ids[i : i + 200]}},
+                source=["id", "duplicate_of"],
+                size=10_000,
+            )
+            for hit in body["hits"]["hits"]:
+                keep = merged[hit["_source"]["duplicate_of"]][0]
+                updates.append(
+                    {
+                        "_op_type": "update",
+                        "_index": self.write_alias,
+                        "_id": hit["_source"]["id"],
+                        "doc": {"duplicate_of": keep},
+                    }
+                )
+        for ok, item in helpers.streaming_bulk(self.es, updates, raise_on_error=False, max_retries=3):
+            if not ok:
+                raise RuntimeError(f"could not merge canonicals: {item}")
+        for doc_id in merged:
+            self._run_bodies.pop(doc_id, None)
+        self._run_exact = {k: v for k, v in self._run_exact.items() if v not in merged}
+        self._run_bands = {k: [i for i in v if i not in merged] for k, v in self._run_bands.items()}
+        return len(merged)
+
     def finish(self) -> None:
         """End of run: one refresh, then each touched canonical's `copies` recomputed, then a refresh."""
         if not self._touched:

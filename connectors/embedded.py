@@ -73,6 +73,9 @@ def fts_query(query: str) -> str:
     return " ".join(parts)
 
 
+NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
+
+
 class EmbeddedIndex:
     """Documents, full-text index, entity facets and dedup band keys in one SQLite file."""
 
@@ -177,6 +180,50 @@ class EmbeddedIndex:
 
     def finish(self) -> None:
         """End of run: nothing to do, every batch is committed and searchable already."""
+
+    def refresh(self) -> None:
+        """Nothing to do: every committed write is visible at once."""
+
+    def canonicals_sharing(self, exact_keys: list[str], bands: list[str]) -> list[dict[str, Any]]:
+        """Return the indexed canonical documents with any of these exact keys or LSH band keys."""
+        ids: set[str] = set()
+        for column, table, keys in (("exact_key", "documents", exact_keys), ("band", "bands", bands)):
+            keys = list(set(keys))
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                sql = f"SELECT id FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})"
+                ids.update(row[0] for row in self.conn.execute(sql, chunk))
+        return [doc for doc in self.get(sorted(ids)).values() if not doc.get("duplicate_of")]
+
+    def merge_canonicals(self, merged: dict[str, tuple[str, str]]) -> int:
+        """Make each listed canonical a copy of the given one (and move its copies there); return how many."""
+        touched: set[str] = set()
+        count = 0
+        with transaction(self.conn) as conn:
+            for doc_id, (keep, _kind) in merged.items():
+                row = conn.execute(
+                    "SELECT doc FROM documents WHERE id=? AND duplicate_of IS NULL", (doc_id,)
+                ).fetchone()
+                if not row:
+                    continue
+                doc = json.loads(row[0])
+                doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES)
+                self._set_canonical(conn, doc_id, doc, keep)
+                conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
+                for copy_id, copy_doc in conn.execute(
+                    "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
+                ).fetchall():
+                    self._set_canonical(conn, copy_id, {**json.loads(copy_doc), "duplicate_of": keep}, keep)
+                touched.add(keep)
+                count += 1
+            self._refresh_copies(conn, touched)
+        return count
+
+    def _set_canonical(self, conn: sqlite3.Connection, doc_id: str, doc: dict[str, Any], keep: str) -> None:
+        conn.execute(
+            "UPDATE documents SET doc=?, duplicate_of=? WHERE id=?",
+            (json.dumps(doc, ensure_ascii=False), keep, doc_id),
+        )
 
     def _delete(self, conn: sqlite3.Connection, doc_id: str) -> None:
         for table in ("documents", "entities", "bands"):

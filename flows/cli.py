@@ -166,13 +166,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from connectors.state import StateError, check_data_dir
-    from flows.pipeline import run_pipeline
+    from flows import workers
     from flows.settings import Settings, SettingsError
     from flows.stages import ModelNotInstalled
 
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.
-        check_data_dir(Settings.from_env(data_dir=args.data_dir).data_dir)
+        settings = Settings.from_env(
+            data_dir=args.data_dir, workers=args.workers, spacy_models=_models(args.spacy_model)
+        )
+        check_data_dir(settings.data_dir)
+        if not args.dask_address:
+            # The workers import the libraries and load the models while Prefect starts its server.
+            workers.prestart(settings.workers, settings.spacy_models.values())
+        from flows.pipeline import run_pipeline
+
         flow_ = run_pipeline
         if args.dask_address:
             from prefect_dask import DaskTaskRunner
@@ -204,6 +212,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except Exception as err:
         print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        workers.discard_prestarted()
     if not args.quiet:
         from flows.report import render_dict
 

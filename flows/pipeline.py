@@ -11,7 +11,9 @@ import sqlite3
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -27,7 +29,15 @@ from connectors.state import RunState
 from flows import stages
 from flows.report import RunReport
 from flows.settings import Settings
-from flows.workers import PrefectTaskPool, WorkerPool, crashed_record, prepare_record, run_ner
+from flows.workers import (
+    Pending,
+    PrefectTaskPool,
+    WorkerPool,
+    crashed_record,
+    prepare_record,
+    run_ner,
+    worker_pool,
+)
 from transforms import PIPELINE_VERSION
 from transforms.record import Document, RawRecord, Rejection
 from transforms.text import short_hash
@@ -75,12 +85,10 @@ def batch_key(records: list[RawRecord], sink: str) -> str:
 
 
 @task(name="clean-normalise", cache_policy=NO_CACHE)
-def prepare_task(
-    records: list[RawRecord], pool: Any, settings: Settings, started: datetime
-) -> list[Document | Rejection]:
-    """Clean (trafilatura for HTML, the line cleaner for text) and normalise a batch on every core."""
-    jobs = [(r, settings.max_chars, settings.doc_timeout, started) for r in records]
-    return pool.map(prepare_record, jobs, on_crash=crashed_record)
+def prepare_task(pending: Pending) -> list[Document | Rejection]:
+    """Collect a batch cleaned (trafilatura for HTML, the line cleaner for text) and normalised on
+    the workers; its work was queued ahead (see `_batches`) and fills the workers' idle time."""
+    return pending.result(on_crash=crashed_record)
 
 
 @task(name="strip-templates", cache_policy=NO_CACHE)
@@ -119,6 +127,13 @@ def enrich_task(
 def index_task(docs: list[Document], index: Any) -> dict[str, Any]:
     """Write a batch to the index (retried only for transient failures)."""
     return index.write(docs)
+
+
+@task(name="reconcile-canonicals", cache_policy=NO_CACHE)
+def reconcile_task(ids: list[str], index: Any) -> int:
+    """Merge this run's canonicals with rival canonicals another concurrent run wrote; return how many."""
+    index.refresh()
+    return index.merge_canonicals(stages.reconcile_canonicals(ids, index.get, index.canonicals_sharing))
 
 
 def _transient(state: Any) -> bool:
@@ -169,29 +184,21 @@ def run_pipeline(
     rejects = RejectsWriter(settings.data_dir, run_id)
     written_ids: list[str] = []
     progress = _progress(quiet)
-    pool: Any = PrefectTaskPool() if dask_address else WorkerPool(settings.workers)
+    pool: Any = (
+        PrefectTaskPool() if dask_address else worker_pool(settings.workers, settings.spacy_models.values())
+    )
     try:
         items_in = read_inputs(inputs, settings.max_bytes)
         if partition:
             items_in = (i for i in items_in if in_partition(i, partition))
-        for items in batched(items_in, settings.batch_size):
-            records: list[RawRecord] = []
-            for item in items:
-                if isinstance(item, Skipped):
-                    report.skipped[item.kind] += 1
-                elif isinstance(item, Rejection):
-                    report.records += 1
-                    report.reject(item)
-                    rejects.write(item)
-                else:
-                    records.append(item)
-            report.records += len(records)
-            if records:
-                _run_batch(
-                    records, settings, state, index, pool, rejects, report, started, force, written_ids
-                )
+        for batch in _batches(items_in, settings, state, pool, rejects, report, started, force):
+            _run_batch(batch, settings, state, index, pool, rejects, report, written_ids)
             if progress:
                 progress(report)
+        with _Stopwatch(report)("reconcile"):
+            merged = reconcile_task(written_ids, index) if written_ids else 0
+        if merged:
+            report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
         report.status = "completed_with_rejections" if report.rejected else "completed"
     except Exception as err:
@@ -200,6 +207,9 @@ def run_pipeline(
         raise
     finally:
         report.finished_at = datetime.now(UTC).isoformat()
+        report.worker_seconds.update(
+            {stage: pool.cpu_seconds[fn] for stage, fn in WORKER_STAGES.items() if fn in pool.cpu_seconds}
+        )
         pool.close()
         rejects.close()
         if progress:
@@ -213,24 +223,79 @@ def run_pipeline(
     return report.to_dict()
 
 
+# How many batches' cleaning is queued on the workers ahead of the batch the flow is on.
+LOOKAHEAD = 2
+# Report names of the worker functions' CPU seconds.
+WORKER_STAGES = {"clean_normalise": "prepare_record", "enrich": "entities_of"}
+
+
+@dataclass(slots=True)
+class Batch:
+    """Records of one batch, its idempotency key, and either its earlier outcome or its pending cleaning."""
+
+    records: list[RawRecord]
+    key: str
+    done: dict[str, object] | None = None
+    pending: Pending | None = None
+
+
+def _batches(
+    items_in: Iterable[Item],
+    settings: Settings,
+    state: RunState,
+    pool: WorkerPool | PrefectTaskPool,
+    rejects: RejectsWriter,
+    report: RunReport,
+    started: datetime,
+    force: bool,
+) -> Iterator[Batch]:
+    """Yield the batches of the inputs, each one's cleaning started LOOKAHEAD batches ahead.
+
+    Cleaning is per document and needs no shared state, so it runs ahead at low priority: while the
+    flow's process strips templates, dedups and indexes batch k, the workers clean k+1 and k+2, and
+    NER of batch k (urgent) overtakes them. Reading-stage skips and rejections are counted here.
+    """
+    window: deque[Batch] = deque()
+    sink = settings.es_url + "|" + settings.es_index if settings.es_url else "embedded"
+    for items in batched(items_in, settings.batch_size):
+        records: list[RawRecord] = []
+        for item in items:
+            if isinstance(item, Skipped):
+                report.skipped[item.kind] += 1
+            elif isinstance(item, Rejection):
+                report.records += 1
+                report.reject(item)
+                rejects.write(item)
+            else:
+                records.append(item)
+        report.records += len(records)
+        if not records:
+            continue
+        batch = Batch(records, batch_key(records, sink))
+        batch.done = None if force else state.batch_done(batch.key)
+        if batch.done is None:
+            jobs = [(r, settings.max_chars, settings.doc_timeout, started) for r in records]
+            batch.pending = pool.submit(prepare_record, jobs, pool.AHEAD)
+        window.append(batch)
+        if len(window) > LOOKAHEAD:
+            yield window.popleft()
+    yield from window
+
+
 def _run_batch(
-    records: list[RawRecord],
+    batch: Batch,
     settings: Settings,
     state: RunState,
     index: Any,
     pool: WorkerPool | PrefectTaskPool,
     rejects: RejectsWriter,
     report: RunReport,
-    started: datetime,
-    force: bool,
     written_ids: list[str],
 ) -> None:
-    key = batch_key(records, settings.es_url + "|" + settings.es_index if settings.es_url else "embedded")
-    done = None if force else state.batch_done(key)
-    if done is not None:
-        report.already_done += len(records)
+    if batch.pending is None:
+        report.already_done += len(batch.records)
         report.batches_skipped += 1
-        written_ids.extend(done.get("ids", []))  # type: ignore[arg-type]
+        written_ids.extend((batch.done or {}).get("ids", []))  # type: ignore[call-overload]
         return
     report.batches += 1
 
@@ -249,7 +314,7 @@ def _run_batch(
     # the two stages that fan out run as plain functions instead of wrapping tasks around tasks.
     fan_out = _plain if isinstance(pool, PrefectTaskPool) else _as_task
     with clock("clean_normalise"):
-        docs = keep_documents(fan_out(prepare_task, records, pool, settings, started))
+        docs = keep_documents(fan_out(prepare_task, batch.pending))
     with clock("templates"):
         stripped, seen_lines = templates_task(docs, state)
         docs = keep_documents(stripped)
@@ -270,7 +335,7 @@ def _run_batch(
     ids = [d.id for d in docs if d.id not in refused_ids]
     written_ids.extend(ids)
     state.record_lines(seen_lines)
-    state.mark_batch(key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]})
+    state.mark_batch(batch.key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]})
 
 
 def _as_task(task_: Any, *args: Any) -> Any:

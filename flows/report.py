@@ -33,6 +33,7 @@ class RunReport:
     batches_skipped: int = 0
     notes: Counter[str] = field(default_factory=Counter)
     seconds: Counter[str] = field(default_factory=Counter)
+    worker_seconds: Counter[str] = field(default_factory=Counter)
     error: str | None = None
 
     def reject(self, rejection: Rejection) -> None:
@@ -78,6 +79,7 @@ class RunReport:
             "batches": {"run": self.batches, "skipped_as_done": self.batches_skipped},
             "notes": dict(sorted(self.notes.items())),
             "seconds_by_stage": {k: round(v, 3) for k, v in self.seconds.items()},
+            "worker_cpu_seconds_by_stage": {k: round(v, 3) for k, v in self.worker_seconds.items()},
             "reconciles": self.reconciles(),
             "error": self.error,
         }

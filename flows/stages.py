@@ -23,6 +23,7 @@ from transforms.dedup import (
     dedupe_paragraphs,
     exact_key,
     find_duplicates,
+    merge_rival_canonicals,
     shingles,
     signature,
 )
@@ -188,6 +189,35 @@ def dedup_batch(
         doc.lsh_bands = []
         counts["near"] += 1
     return ordered, counts
+
+
+def reconcile_canonicals(
+    ids: list[str],
+    get: Callable[[list[str]], dict[str, dict[str, Any]]],
+    canonicals_sharing: Callable[[list[str], list[str]], list[dict[str, Any]]],
+    chunk: int = 200,
+) -> dict[str, tuple[str, str]]:
+    """Return {id: (canonical id, kind)} merging canonicals of this run with indexed rival canonicals.
+
+    The end-of-run check for concurrent writers (see `merge_rival_canonicals`); chains are followed
+    to their end, so every merged document points at a document that stays canonical.
+    """
+    merged: dict[str, tuple[str, str]] = {}
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), chunk):
+        mine = [d for d in get(unique[i : i + chunk]).values() if not d.get("duplicate_of")]
+        if not mine:
+            continue
+        indexed = canonicals_sharing(
+            [d["exact_key"] for d in mine if d.get("exact_key")],
+            [b for d in mine for b in d.get("lsh_bands") or []],
+        )
+        merged.update(merge_rival_canonicals(mine, indexed))
+    for doc_id, (keep, kind) in list(merged.items()):
+        while keep in merged:
+            keep = merged[keep][0]
+        merged[doc_id] = (keep, kind)
+    return merged
 
 
 # --- enrich --------------------------------------------------------------------------------------

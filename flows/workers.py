@@ -8,16 +8,21 @@ is found and rejected instead of taking the run down.
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import os
 import signal
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
 from types import FrameType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flows import stages
 from transforms.entities import DocEntities
@@ -102,49 +107,254 @@ def run_ner(
     return [entities for chunk in results for entities in chunk]
 
 
+class Pending:
+    """Work handed to a pool and not yet collected: `result()` waits and returns it in item order."""
+
+    def __init__(
+        self,
+        pool: WorkerPool | PrefectTaskPool | None,
+        fn: Callable[[T], R],
+        chunks: list[list[T]],
+        futures: list[Future[tuple[list[R], float]]] | None,
+    ) -> None:
+        self.pool, self.fn, self.chunks, self.futures = pool, fn, chunks, futures
+
+    def result(self, on_crash: Callable[[T], R]) -> list[R]:
+        """Return fn over every item in order; an item whose processing killed a worker gets on_crash(item)."""
+        out: list[R] = []
+        if self.futures is None:  # in-process: the work runs now, in this process
+            for chunk in self.chunks:
+                results, cpu = _apply_chunk(self.fn, chunk)
+                _charge(self.pool, self.fn, cpu)
+                out.extend(results)
+            return out
+        for chunk, future in zip(self.chunks, self.futures, strict=True):
+            try:
+                results, cpu = future.result()
+                _charge(self.pool, self.fn, cpu)
+                out.extend(results)
+            except BrokenProcessPool:
+                assert isinstance(self.pool, WorkerPool)
+                out.extend(self.pool.isolate(self.fn, chunk, on_crash))
+            except Exception:  # a chunk task that failed on the cluster (PrefectTaskPool)
+                out.extend(on_crash(item) for item in chunk)
+        return out
+
+
+def _charge(pool: object, fn: Callable[..., object], cpu: float) -> None:
+    seconds = getattr(pool, "cpu_seconds", None)
+    if seconds is not None:
+        seconds[fn.__name__] += cpu
+
+
+def _apply_chunk(fn: Callable[[T], R], items: list[T]) -> tuple[list[R], float]:
+    """Return fn over the items and the CPU seconds this process spent on them."""
+    start = time.thread_time()
+    results = [fn(item) for item in items]
+    return results, time.thread_time() - start
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    seq: int
+    fn: Callable[..., object] = field(compare=False)
+    items: list[object] = field(compare=False)
+    future: Future[tuple[list[object], float]] = field(compare=False)
+
+
 class WorkerPool:
-    """A process pool (or in-process work when there is one core or workers=1)."""
+    """Worker processes fed by priority (or in-process work when workers=1).
 
-    def __init__(self, workers: int = 0) -> None:
+    Work is submitted in chunks with a priority: the stage the flow is waiting on (NER, priority 0)
+    goes first, and the cleaning of the batches ahead (priority 1) fills every gap, so the workers
+    never sit idle while the flow's process runs its own stages (templates, dedup, index). Only
+    `size + 1` chunks are handed to the processes at a time; the rest wait here, in priority order.
+    """
+
+    URGENT, AHEAD = 0, 1
+
+    def __init__(self, workers: int = 0, warm_models: Iterable[str] = ()) -> None:
         self.size = workers or os.cpu_count() or 1
+        self.warm_models = tuple(warm_models)
+        self.cpu_seconds: Counter[str] = Counter()
         self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._room = threading.Condition(self._lock)
+        self._queue: list[_Job] = []
+        self._seq = 0
+        self._in_flight = 0
+        self._paused = False
+        self._closed = False
+        self._dispatcher: threading.Thread | None = None
 
-    def _pool(self) -> ProcessPoolExecutor | None:
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # spawn, not fork: the flow's process runs Prefect's threads, which fork would copy mid-state.
+                self._executor = ProcessPoolExecutor(
+                    self.size,
+                    mp_context=get_context("spawn"),
+                    initializer=_warm_worker,
+                    initargs=(self.warm_models,),
+                )
+            return self._executor
+
+    def start(self) -> WorkerPool:
+        """Start the worker processes now (they import the libraries and load the models while the
+        caller does something else, e.g. while Prefect starts its server)."""
+        if self.size > 1:
+            pool = self._pool()
+            for _ in range(self.size):
+                pool.submit(_ready)
+        return self
+
+    def submit(self, fn: Callable[[T], R], items: Iterable[T], priority: int = URGENT) -> Pending:
+        """Queue fn over the items (in chunks) and return the pending result; in-process work is
+        done at `result()` time instead."""
+        items = list(items)
+        chunk = max(1, len(items) // (self.size * 4))
+        chunks = _chunks(items, chunk)
         if self.size <= 1:
-            return None
-        if self._executor is None:
-            # spawn, not fork: the flow's process runs Prefect's threads, which fork would copy mid-state.
-            self._executor = ProcessPoolExecutor(self.size, mp_context=get_context("spawn"))
-        return self._executor
+            return Pending(self, fn, chunks, None)
+        futures: list[Future[tuple[list[R], float]]] = []
+        with self._lock:
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, name="newsdex-pool", daemon=True)
+                self._dispatcher.start()
+            for part in chunks:
+                future: Future[tuple[list[R], float]] = Future()
+                self._seq += 1
+                heapq.heappush(self._queue, _Job(priority, self._seq, fn, part, future))  # type: ignore[arg-type]
+                futures.append(future)
+            self._room.notify_all()
+        return Pending(self, fn, chunks, futures)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], on_crash: Callable[[T], R]) -> list[R]:
-        """Return fn over the items in order; an item whose worker dies gets on_crash(item)."""
-        items = list(items)
-        pool = self._pool()
-        if pool is None:
-            return [fn(item) for item in items]
-        chunk = max(1, len(items) // (self.size * 4))
-        try:
-            return list(pool.map(fn, items, chunksize=chunk))
-        except BrokenProcessPool:
-            self.close()
-        # Find the culprit: one item at a time, each in a fresh pool after a crash.
-        out: list[R] = []
-        for item in items:
-            pool = self._pool()
-            assert pool is not None
+        """Return fn over the items in order, ahead of any queued work; a crash gets on_crash(item)."""
+        return self.submit(fn, items, self.URGENT).result(on_crash)
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._room:
+                self._room.wait_for(
+                    lambda: (
+                        self._closed or (not self._paused and self._queue and self._in_flight <= self.size)
+                    )
+                )
+                if self._closed:
+                    return
+                job = heapq.heappop(self._queue)
+                self._in_flight += 1
+            executor = self._pool()
             try:
-                out.append(pool.submit(fn, item).result())
-            except BrokenProcessPool:
-                self.close()
-                out.append(on_crash(item))
+                done = executor.submit(_apply_chunk, job.fn, job.items)
+            except (BrokenProcessPool, RuntimeError) as err:  # broken or shut down: the owner recovers
+                self._forget(executor)
+                self._settle()
+                job.future.set_exception(BrokenProcessPool(str(err)))
+                continue
+            done.add_done_callback(lambda d, job=job, executor=executor: self._finished(job, executor, d))
+
+    def _finished(self, job: _Job, executor: ProcessPoolExecutor, done: Future[Any]) -> None:
+        self._settle()
+        err = done.exception()
+        if err is None:
+            job.future.set_result(done.result())
+        else:
+            if isinstance(err, BrokenProcessPool):
+                self._forget(executor)
+            job.future.set_exception(err)
+
+    def _settle(self) -> None:
+        with self._room:
+            self._in_flight -= 1
+            self._room.notify_all()
+
+    def _forget(self, executor: ProcessPoolExecutor) -> None:
+        # Only drop the reference: a broken executor's own manager thread reaps its processes, and
+        # shutting it down from inside its callbacks could deadlock.
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+
+    def isolate(self, fn: Callable[[T], R], items: list[T], on_crash: Callable[[T], R]) -> list[R]:
+        """Run items one at a time, alone on the workers, to find the one that kills its worker."""
+        with self._room:
+            self._paused = True
+            self._room.wait_for(lambda: self._in_flight == 0)
+        out: list[R] = []
+        try:
+            for item in items:
+                executor = self._pool()
+                try:
+                    results, cpu = executor.submit(_apply_chunk, fn, [item]).result()
+                    self.cpu_seconds[fn.__name__] += cpu
+                    out.extend(results)
+                except BrokenProcessPool:
+                    self._forget(executor)
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    out.append(on_crash(item))
+        finally:
+            with self._room:
+                self._paused = False
+                self._room.notify_all()
         return out
 
     def close(self) -> None:
-        """Shut the workers down."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Shut the workers down; queued work is dropped."""
+        with self._room:
+            self._closed = True
+            self._room.notify_all()
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+_STARTED: list[WorkerPool] = []
+
+
+def prestart(workers: int, models: Iterable[str]) -> None:
+    """Start the worker pool of the coming run now, so its processes load while Prefect starts."""
+    _STARTED.append(WorkerPool(workers, models).start())
+
+
+def worker_pool(workers: int, models: Iterable[str]) -> WorkerPool:
+    """Return the pool started by `prestart` for this size, or a newly started one."""
+    size = workers or os.cpu_count() or 1
+    while _STARTED:
+        pool = _STARTED.pop()
+        if pool.size == size:
+            return pool
+        pool.close()
+    return WorkerPool(workers, models).start()
+
+
+def discard_prestarted() -> None:
+    """Close a pool `prestart` started that no run took (the run failed before it began)."""
+    while _STARTED:
+        _STARTED.pop().close()
+
+
+def _warm_worker(models: tuple[str, ...]) -> None:
+    """Load what every document needs once per worker process: the extraction stack and the models."""
+    import trafilatura  # noqa: F401
+
+    from transforms.language import detect_language
+
+    detect_language("warm up the language profiles with a sentence long enough to be judged at all")
+    for model in models:
+        # A missing model is reported by the flow, naming the setting; warming just skips it.
+        with contextlib.suppress(Exception):
+            stages.load_model(model)
+
+
+def _ready() -> bool:
+    return True
 
 
 def crashed_record(args: tuple[RawRecord, int, float, datetime]) -> Rejection:
@@ -166,31 +376,32 @@ class PrefectTaskPool:
     process pool would take become Prefect task runs on the Dask cluster's workers.
     """
 
+    URGENT, AHEAD = 0, 1
     size = 0
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], on_crash: Callable[[T], R]) -> list[R]:
-        """Return fn over the items in order, chunks run as Prefect tasks on the flow's task runner."""
+    def __init__(self) -> None:
+        self.cpu_seconds: Counter[str] = Counter()
+
+    def submit(self, fn: Callable[[T], R], items: Iterable[T], priority: int = URGENT) -> Pending:
+        """Start fn over the items as Prefect task runs (the cluster schedules them) and return the pending result."""
         from prefect import task
         from prefect.cache_policies import NO_CACHE
 
         items = list(items)
-        if not items:
-            return []
-        chunk = max(1, len(items) // 8)
-        chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+        chunks = _chunks(items, max(1, len(items) // 8))
+        if not chunks:
+            return Pending(self, fn, [], [])
         runner = task(name=f"{fn.__name__}-chunk", cache_policy=NO_CACHE)(_apply_chunk)
         futures = runner.map([fn] * len(chunks), chunks)
-        out: list[R] = []
-        for part, future in zip(chunks, futures, strict=True):
-            try:
-                out.extend(future.result())
-            except Exception:
-                out.extend(on_crash(item) for item in part)
-        return out
+        return Pending(self, fn, chunks, list(futures))  # type: ignore[arg-type]
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], on_crash: Callable[[T], R]) -> list[R]:
+        """Return fn over the items in order, chunks run as Prefect tasks on the flow's task runner."""
+        return self.submit(fn, items).result(on_crash)
+
+    def start(self) -> PrefectTaskPool:
+        """Nothing to start: the cluster belongs to the task runner."""
+        return self
 
     def close(self) -> None:
         """Nothing to close: the cluster belongs to the task runner."""
-
-
-def _apply_chunk(fn: Callable[[T], R], items: list[T]) -> list[R]:
-    return [fn(item) for item in items]

@@ -8,9 +8,10 @@ can keep them and later runs can look candidates up without another service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -163,3 +164,63 @@ def find_duplicates(
         for key in keys:
             by_band.setdefault(key, []).append(doc_id)
     return duplicates
+
+
+def merge_rival_canonicals(
+    mine: Sequence[Mapping[str, Any]], indexed: Sequence[Mapping[str, Any]]
+) -> dict[str, tuple[str, str]]:
+    """Return {id: (canonical id, kind)} for canonicals that turn out to be copies of each other.
+
+    Two runs writing at the same time (partitions of one input, two schedules) each check the
+    index before the other has written, so both can make a story canonical. After a run, its own
+    canonicals (`mine`) are checked against the indexed canonicals sharing an exact key or an LSH
+    band with them (`indexed`, documents with id, body, exact_key, lsh_bands, published_at): copies
+    are grouped, the first in canonical order stays canonical and the others point to it. Every
+    run applies the same rule to the same index, so the runs converge on the same canonical.
+    """
+    docs = {d["id"]: d for d in [*indexed, *mine]}
+    by_key: dict[str, list[str]] = {}
+    for doc in docs.values():
+        for key in [f"x:{doc.get('exact_key') or ''}", *(f"b:{b}" for b in doc.get("lsh_bands") or [])]:
+            if key != "x:":
+                by_key.setdefault(key, []).append(doc["id"])
+    parent = {doc_id: doc_id for doc_id in docs}
+
+    def root(doc_id: str) -> str:
+        while parent[doc_id] != doc_id:
+            parent[doc_id] = parent[parent[doc_id]]
+            doc_id = parent[doc_id]
+        return doc_id
+
+    shingles_of: dict[str, set[int]] = {}
+    for doc in mine:
+        exact = doc.get("exact_key")
+        rivals = set(by_key.get(f"x:{exact}", ())) if exact else set()
+        for band in doc.get("lsh_bands") or []:
+            for other in by_key.get(f"b:{band}", ()):
+                if other == doc["id"] or other in rivals:
+                    continue
+                a = shingles_of.setdefault(doc["id"], shingles(doc["body"]))
+                b = shingles_of.setdefault(other, shingles(docs[other]["body"]))
+                if is_near_duplicate(a, b):
+                    rivals.add(other)
+        for other in rivals - {doc["id"]}:
+            parent[root(other)] = root(doc["id"])
+    groups: dict[str, list[str]] = {}
+    for doc_id in docs:
+        groups.setdefault(root(doc_id), []).append(doc_id)
+    merged: dict[str, tuple[str, str]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        keep = min(
+            members,
+            key=lambda i: canonical_order(docs[i].get("published_at"), len(docs[i].get("body") or ""), i),
+        )
+        for doc_id in members:
+            if doc_id != keep:
+                same = docs[doc_id].get("exact_key") and docs[doc_id].get("exact_key") == docs[keep].get(
+                    "exact_key"
+                )
+                merged[doc_id] = (keep, "exact" if same else "near")
+    return merged

@@ -19,6 +19,7 @@ import pytest
 from connectors.elastic import ConfigError, ElasticIndex, client_from_env, load_template
 from flows.cli import EXIT_OK, main
 from tests.conftest import SAMPLES, finished_batches
+from tests.races import check_one_canonical, racing_runs, reconcile
 from transforms.record import Document
 
 NODE_CLASS = "tests.esnode:JsonNode"
@@ -249,3 +250,14 @@ def test_server_going_away_mid_run_loses_nothing_and_rerun_completes(
     finally:
         server.process.send_signal(signal.SIGCONT)
         server.process.kill()
+
+
+def test_rival_canonicals_of_concurrent_runs_are_merged(es_env: dict[str, str]) -> None:
+    first, second = racing_runs()
+    index = _index(es_env)
+    index.write(first)
+    index.write(second)  # a second writer that checked the index before the first one had written
+    assert reconcile(index, second) == 1
+    index.finish()
+    check_one_canonical(index, first, second)
+    assert reconcile(index, first) == 0

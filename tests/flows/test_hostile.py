@@ -287,4 +287,4 @@ def test_full_disk_is_a_clear_error_and_loses_nothing_indexed(
         ids = [json.loads(line)["input"]["path"] for line in out.read_text().splitlines()]
         assert sum(1 for p in ids if p.startswith(str(SAMPLES))) == 5  # what was indexed before is all there
     finally:
-        subprocess.run(["umount", str(disk)], check=False)
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -11,6 +11,7 @@ from transforms.dedup import (
     find_duplicates,
     is_near_duplicate,
     lsh_params,
+    merge_rival_canonicals,
     shingles,
     signature,
 )
@@ -120,3 +121,38 @@ def test_canonical_order_earliest_then_longest() -> None:
     docs = [("b", "2022-01-02", 10), ("a", "2022-01-01", 5), ("c", "2022-01-01", 50), ("d", None, 99)]
     ordered = sorted(docs, key=lambda d: canonical_order(d[1], d[2], d[0]))
     assert [d[0] for d in ordered] == ["c", "a", "b", "d"]
+
+
+def _stored(doc_id: str, body: str, published: str | None) -> dict[str, object]:
+    return {
+        "id": doc_id,
+        "body": body,
+        "published_at": published,
+        "exact_key": exact_key(body),
+        "lsh_bands": band_keys(signature(shingles(body))),
+    }
+
+
+def test_rival_canonicals_from_concurrent_runs_are_merged_to_the_earliest(
+    samples: dict[str, str],
+) -> None:
+    bodies = _bodies(samples)
+    story, other = bodies["000"], bodies["003"]
+    copy = _perturb(story)["new_headline_and_boilerplate"]
+    mine = [_stored("mine-copy", copy, "2022-01-14T09:00:00Z"), _stored("mine-other", other, None)]
+    indexed = [
+        _stored("theirs-first", story, "2022-01-13T18:00:00Z"),
+        _stored("theirs-exact", story.upper(), "2022-01-15T08:00:00Z"),
+        *mine,  # the index holds this run's own documents too
+    ]
+    merged = merge_rival_canonicals(mine, indexed)
+    assert merged == {"mine-copy": ("theirs-first", "near"), "theirs-exact": ("theirs-first", "exact")}
+    # The rule does not depend on which run asks: the other run reaches the same answer.
+    theirs = [d for d in indexed if str(d["id"]).startswith("theirs")]
+    assert merge_rival_canonicals(theirs, indexed) == merged
+
+
+def test_distinct_canonicals_are_left_alone(samples: dict[str, str]) -> None:
+    bodies = _bodies(samples)
+    docs = [_stored(k, v, None) for k, v in bodies.items()]
+    assert merge_rival_canonicals(docs, docs) == {}
