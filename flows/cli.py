@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from connectors.state import StateError, check_data_dir
-    from flows import workers
+    from flows import prefect_server, workers
     from flows.settings import Settings, SettingsError
     from flows.stages import ModelNotInstalled
 
@@ -176,8 +176,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir, workers=args.workers, spacy_models=_models(args.spacy_model)
         )
         check_data_dir(settings.data_dir)
+        # Prefect's server (unless one is configured) and the workers, which import the libraries and
+        # load the models, start now and come up while this process imports the pipeline.
+        server = prefect_server.start_if_needed()
         if not args.dask_address:
-            # The workers import the libraries and load the models while Prefect starts its server.
             workers.prestart(settings.workers, settings.spacy_models.values())
         from flows.pipeline import run_pipeline
 
@@ -186,23 +188,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from prefect_dask import DaskTaskRunner
 
             flow_ = run_pipeline.with_options(task_runner=DaskTaskRunner(address=args.dask_address))
-        report = flow_(
-            inputs=args.inputs,
-            data_dir=args.data_dir,
-            es_url=args.es_url,
-            batch_size=args.batch_size,
-            report_path=args.report,
-            output_jsonl=args.output_jsonl,
-            force=args.force,
-            quiet=args.quiet,
-            spacy_models=_models(args.spacy_model),
-            max_bytes=args.max_bytes,
-            max_chars=args.max_chars,
-            workers=args.workers,
-            doc_timeout=args.doc_timeout,
-            partition=_partition(args.partition),
-            dask_address=args.dask_address,
-        )
+        with prefect_server.using(server):
+            report = flow_(
+                inputs=args.inputs,
+                data_dir=args.data_dir,
+                es_url=args.es_url,
+                batch_size=args.batch_size,
+                report_path=args.report,
+                output_jsonl=args.output_jsonl,
+                force=args.force,
+                quiet=args.quiet,
+                spacy_models=_models(args.spacy_model),
+                max_bytes=args.max_bytes,
+                max_chars=args.max_chars,
+                workers=args.workers,
+                doc_timeout=args.doc_timeout,
+                partition=_partition(args.partition),
+                dask_address=args.dask_address,
+            )
     except (SettingsError, ModelNotInstalled) as err:
         print(f"newsdex: {err}", file=sys.stderr)
         return EXIT_USAGE
