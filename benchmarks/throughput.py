@@ -267,7 +267,11 @@ def run_pipeline(
         # Which documents the run kept as distinct (read after the clock stopped).
         export = [sys.executable, "-m", "flows.cli", "--data-dir", str(Path(tmp) / "data"), "export"]
         subprocess.run(
-            [*export, "--output-jsonl", str(Path(tmp) / "docs.jsonl")], cwd=ROOT, check=True, env=run_env
+            [*export, "--output-jsonl", str(Path(tmp) / "docs.jsonl")],
+            cwd=ROOT,
+            check=True,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
         )
         distinct = set()
         for line in (Path(tmp) / "docs.jsonl").read_text(encoding="utf-8").splitlines():
