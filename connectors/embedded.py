@@ -74,6 +74,8 @@ def fts_query(query: str) -> str:
 
 
 NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
+# Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid.
+FTS_BY_ROWID = 2
 
 
 class EmbeddedIndex:
@@ -85,6 +87,22 @@ class EmbeddedIndex:
         self.path = data_dir / "index.sqlite"
         self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an index written by an earlier version up to this schema (`PRAGMA user_version`)."""
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < FTS_BY_ROWID:
+            # Full-text rows now share their document's rowid, so replacing a document deletes its
+            # row by rowid instead of scanning the whole full-text table for its id.
+            with transaction(self.conn) as conn:
+                conn.execute("DELETE FROM docs_fts")
+                conn.execute(
+                    "INSERT INTO docs_fts (rowid, id, title, description, body) SELECT rowid, id, "
+                    "coalesce(json_extract(doc, '$.title'), ''), "
+                    "coalesce(json_extract(doc, '$.description'), ''), json_extract(doc, '$.body') FROM documents"
+                )
+                conn.execute(f"PRAGMA user_version = {FTS_BY_ROWID}")
 
     def close(self) -> None:
         """Close the database."""
@@ -107,12 +125,12 @@ class EmbeddedIndex:
         if not keys:
             return []
         sql = (
-            f"SELECT b.id, COUNT(*) AS shared FROM bands b WHERE b.band IN ({','.join('?' * len(keys))}) AND b.id != ? "
-            "GROUP BY b.id ORDER BY shared DESC LIMIT 20"
+            "SELECT c.id, json_extract(d.doc, '$.body') FROM ("
+            f"SELECT b.id AS id, COUNT(*) AS shared FROM bands b WHERE b.band IN ({','.join('?' * len(keys))}) "
+            "AND b.id != ? GROUP BY b.id ORDER BY shared DESC LIMIT 20"
+            ") c JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC"
         )
-        ids = [row[0] for row in self.conn.execute(sql, [*keys, own_id])]
-        docs = self.get(ids)
-        return [(i, docs[i]["body"]) for i in ids if i in docs and not docs[i].get("duplicate_of")]
+        return [(doc_id, body) for doc_id, body in self.conn.execute(sql, [*keys, own_id])]
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return the contract documents with these ids."""
@@ -151,7 +169,7 @@ class EmbeddedIndex:
                     # Keep copies learned in earlier runs; they are recomputed below anyway.
                     touched.add(doc.id)
                 row = doc.to_dict()
-                conn.execute(
+                cursor = conn.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
                     (
                         doc.id,
@@ -164,8 +182,8 @@ class EmbeddedIndex:
                     ),
                 )
                 conn.execute(
-                    "INSERT INTO docs_fts (id, title, description, body) VALUES (?,?,?,?)",
-                    (doc.id, doc.title or "", doc.description or "", doc.body),
+                    "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
+                    (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
                 )
                 conn.executemany(
                     "INSERT INTO entities VALUES (?,?,?)",
@@ -226,9 +244,11 @@ class EmbeddedIndex:
         )
 
     def _delete(self, conn: sqlite3.Connection, doc_id: str) -> None:
+        row = conn.execute("SELECT rowid FROM documents WHERE id=?", (doc_id,)).fetchone()
+        if row:
+            conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
         for table in ("documents", "entities", "bands"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
-        conn.execute("DELETE FROM docs_fts WHERE id=?", (doc_id,))
 
     def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
         for cid in canonical_ids:

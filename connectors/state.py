@@ -58,18 +58,21 @@ class RunState:
         """Close the database."""
         self.conn.close()
 
-    def line_doc_counts(self, source: str, keys: Iterable[str]) -> dict[str, int]:
-        """Return, for each line key, how many distinct documents of the source had it."""
+    def line_doc_counts(self, source: str, keys: Iterable[str], cap: int = 1_000_000) -> dict[str, int]:
+        """Return, for each line key, how many distinct documents of the source had it (counting stops
+        at `cap`: a caller that only asks "at least n?" does not pay for lines seen thousands of times)."""
         keys = list(set(keys))
         out: dict[str, int] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
+            values = ",".join(["(?)"] * len(chunk))
             for key, count in self.conn.execute(
-                f"SELECT key, COUNT(*) FROM line_seen WHERE source=? AND key IN ({marks}) GROUP BY key",
-                [source, *chunk],
+                f"WITH k(key) AS (VALUES {values}) SELECT k.key, (SELECT COUNT(*) FROM "
+                "(SELECT 1 FROM line_seen l WHERE l.source=? AND l.key=k.key LIMIT ?)) FROM k",
+                [*chunk, source, cap],
             ):
-                out[key] = count
+                if count:
+                    out[key] = count
         return out
 
     def record_lines(self, rows: Iterable[tuple[str, str, str]]) -> None:

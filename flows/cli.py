@@ -168,44 +168,51 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from connectors.state import StateError, check_data_dir
     from flows import prefect_server, workers
     from flows.settings import Settings, SettingsError
-    from flows.stages import ModelNotInstalled
+    from flows.stages import ModelNotInstalled, check_model
 
+    params = {
+        "inputs": args.inputs,
+        "data_dir": args.data_dir,
+        "es_url": args.es_url,
+        "batch_size": args.batch_size,
+        "report_path": args.report,
+        "output_jsonl": args.output_jsonl,
+        "force": args.force,
+        "quiet": args.quiet,
+        "spacy_models": _models(args.spacy_model),
+        "max_bytes": args.max_bytes,
+        "max_chars": args.max_chars,
+        "workers": args.workers,
+        "doc_timeout": args.doc_timeout,
+        "partition": _partition(args.partition),
+        "dask_address": args.dask_address,
+    }
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.
         settings = Settings.from_env(
-            data_dir=args.data_dir, workers=args.workers, spacy_models=_models(args.spacy_model)
+            data_dir=args.data_dir, workers=args.workers, spacy_models=params["spacy_models"]
         )
         check_data_dir(settings.data_dir)
+        for model in settings.spacy_models.values():
+            check_model(model)
         # Prefect's server (unless one is configured) and the workers, which import the libraries and
-        # load the models, start now and come up while this process imports the pipeline.
+        # load the models, start now and come up while this process imports the pipeline; then the
+        # first batches are read and their cleaning queued, and the flow run takes them over.
         server = prefect_server.start_if_needed()
         if not args.dask_address:
             workers.prestart(settings.workers, settings.spacy_models.values())
+        from flows import pipeline
         from flows.pipeline import run_pipeline
 
+        if not args.dask_address:
+            pipeline.prime(args.inputs, pipeline.run_settings(**params), params["partition"], params["force"])
         flow_ = run_pipeline
         if args.dask_address:
             from prefect_dask import DaskTaskRunner
 
             flow_ = run_pipeline.with_options(task_runner=DaskTaskRunner(address=args.dask_address))
         with prefect_server.using(server):
-            report = flow_(
-                inputs=args.inputs,
-                data_dir=args.data_dir,
-                es_url=args.es_url,
-                batch_size=args.batch_size,
-                report_path=args.report,
-                output_jsonl=args.output_jsonl,
-                force=args.force,
-                quiet=args.quiet,
-                spacy_models=_models(args.spacy_model),
-                max_bytes=args.max_bytes,
-                max_chars=args.max_chars,
-                workers=args.workers,
-                doc_timeout=args.doc_timeout,
-                partition=_partition(args.partition),
-                dask_address=args.dask_address,
-            )
+            report = flow_(**params)
     except (SettingsError, ModelNotInstalled) as err:
         print(f"newsdex: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -216,6 +223,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILED
     finally:
+        if "flows.pipeline" in sys.modules:
+            sys.modules["flows.pipeline"].discard_primed()
         workers.discard_prestarted()
     if not args.quiet:
         from flows.report import render_dict

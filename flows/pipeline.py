@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -96,7 +96,9 @@ def templates_task(
     docs: list[Document], state: RunState
 ) -> tuple[list[Document | Rejection], list[tuple[str, str, str]]]:
     """Drop source-template paragraphs learned across documents and runs."""
-    return stages.strip_templates(docs, state.line_doc_counts)
+    return stages.strip_templates(
+        docs, lambda source, keys: state.line_doc_counts(source, keys, cap=stages.TEMPLATE_MIN_DOCS)
+    )
 
 
 @task(name="dedup", cache_policy=NO_CACHE)
@@ -165,13 +167,15 @@ def run_pipeline(
     dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
-    settings = Settings.from_env(
+    settings = run_settings(
         data_dir=data_dir,
         es_url=es_url,
         batch_size=batch_size,
         spacy_models=spacy_models,
         max_bytes=max_bytes,
         max_chars=max_chars,
+        workers=workers,
+        doc_timeout=doc_timeout,
     )
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
@@ -184,14 +188,17 @@ def run_pipeline(
     rejects = RejectsWriter(settings.data_dir, run_id)
     written_ids: list[str] = []
     progress = _progress(quiet)
-    pool: Any = (
-        PrefectTaskPool() if dask_address else worker_pool(settings.workers, settings.spacy_models.values())
-    )
+    source = None if dask_address else _take_primed((list(inputs), settings, partition, force))
+    if source is None:
+        pool: Any = (
+            PrefectTaskPool()
+            if dask_address
+            else worker_pool(settings.workers, settings.spacy_models.values())
+        )
+        source = BatchSource(inputs, settings, pool, partition, force)
+    pool = source.pool
     try:
-        items_in = read_inputs(inputs, settings.max_bytes)
-        if partition:
-            items_in = (i for i in items_in if in_partition(i, partition))
-        for batch in _batches(items_in, settings, state, pool, rejects, report, started, force):
+        for batch in source:
             _run_batch(batch, settings, state, index, pool, rejects, report, written_ids)
             if progress:
                 progress(report)
@@ -207,10 +214,12 @@ def run_pipeline(
         raise
     finally:
         report.finished_at = datetime.now(UTC).isoformat()
+        report.workers = pool.size
         report.worker_seconds.update(
             {stage: pool.cpu_seconds[fn] for stage, fn in WORKER_STAGES.items() if fn in pool.cpu_seconds}
         )
         pool.close()
+        source.close()
         rejects.close()
         if progress:
             sys.stderr.write("\n")
@@ -231,55 +240,129 @@ WORKER_STAGES = {"clean_normalise": "prepare_record", "enrich": "entities_of"}
 
 @dataclass(slots=True)
 class Batch:
-    """Records of one batch, its idempotency key, and either its earlier outcome or its pending cleaning."""
+    """One batch of the input: its records, its idempotency key, and either its earlier outcome or its
+    pending cleaning; plus the reading-stage skips and rejections among its items (counted by the flow)."""
 
     records: list[RawRecord]
-    key: str
+    key: str = ""
     done: dict[str, object] | None = None
     pending: Pending | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
 
 
-def _batches(
-    items_in: Iterable[Item],
-    settings: Settings,
-    state: RunState,
-    pool: WorkerPool | PrefectTaskPool,
-    rejects: RejectsWriter,
-    report: RunReport,
-    started: datetime,
-    force: bool,
-) -> Iterator[Batch]:
-    """Yield the batches of the inputs, each one's cleaning started LOOKAHEAD batches ahead.
+class BatchSource:
+    """The run's input as batches, the cleaning of each queued LOOKAHEAD batches ahead of the flow.
 
     Cleaning is per document and needs no shared state, so it runs ahead at low priority: while the
     flow's process strips templates, dedups and indexes batch k, the workers clean k+1 and k+2, and
-    NER of batch k (urgent) overtakes them. Reading-stage skips and rejections are counted here.
+    NER of batch k (urgent) overtakes them. Finished batches (by key, in the state) are not cleaned.
     """
-    window: deque[Batch] = deque()
-    sink = settings.es_url + "|" + settings.es_index if settings.es_url else "embedded"
-    for items in batched(items_in, settings.batch_size):
-        records: list[RawRecord] = []
-        for item in items:
-            if isinstance(item, Skipped):
-                report.skipped[item.kind] += 1
-            elif isinstance(item, Rejection):
-                report.records += 1
-                report.reject(item)
-                rejects.write(item)
-            else:
-                records.append(item)
-        report.records += len(records)
-        if not records:
-            continue
-        batch = Batch(records, batch_key(records, sink))
-        batch.done = None if force else state.batch_done(batch.key)
-        if batch.done is None:
-            jobs = [(r, settings.max_chars, settings.doc_timeout, started) for r in records]
-            batch.pending = pool.submit(prepare_record, jobs, pool.AHEAD)
-        window.append(batch)
-        if len(window) > LOOKAHEAD:
-            yield window.popleft()
-    yield from window
+
+    def __init__(
+        self,
+        inputs: list[str],
+        settings: Settings,
+        pool: WorkerPool | PrefectTaskPool,
+        partition: tuple[int, int] | None,
+        force: bool,
+    ) -> None:
+        self.params = (list(inputs), settings, partition, force)
+        self.pool = pool
+        self.started = datetime.now(UTC)
+        self._settings = settings
+        self._force = force
+        self._sink = settings.es_url + "|" + settings.es_index if settings.es_url else "embedded"
+        items_in: Iterable[Item] = read_inputs(inputs, settings.max_bytes)
+        if partition:
+            items_in = (i for i in items_in if in_partition(i, partition))
+        self._chunks = batched(items_in, settings.batch_size)
+        self._state = RunState(settings.data_dir)  # its own connection: batch_done runs ahead
+        self._window: deque[Batch] = deque()
+        self._exhausted = False
+
+    def prime(self) -> BatchSource:
+        """Read the first batches and queue their cleaning now."""
+        self._fill()
+        return self
+
+    def __iter__(self) -> Iterator[Batch]:
+        while True:
+            self._fill()
+            if not self._window:
+                return
+            yield self._window.popleft()
+
+    def _fill(self) -> None:
+        while not self._exhausted and len(self._window) <= LOOKAHEAD:
+            items = next(self._chunks, None)
+            if items is None:
+                self._exhausted = True
+                return
+            batch = Batch(records=[])
+            for item in items:
+                if isinstance(item, Skipped):
+                    batch.skipped.append(item)
+                elif isinstance(item, Rejection):
+                    batch.rejected.append(item)
+                else:
+                    batch.records.append(item)
+            if batch.records:
+                batch.key = batch_key(batch.records, self._sink)
+                batch.done = None if self._force else self._state.batch_done(batch.key)
+                if batch.done is None:
+                    s = self._settings
+                    jobs = [(r, s.max_chars, s.doc_timeout, self.started) for r in batch.records]
+                    batch.pending = self.pool.submit(prepare_record, jobs, self.pool.AHEAD)
+            self._window.append(batch)
+
+    def close(self) -> None:
+        """Close the state connection; queued cleaning is dropped with the pool."""
+        self._state.close()
+
+
+_PRIMED: list[BatchSource] = []
+
+
+def run_settings(**params: Any) -> Settings:
+    """Return the settings of a run from its flow parameters (the same for the CLI and the flow)."""
+    keys = (
+        "data_dir",
+        "es_url",
+        "batch_size",
+        "spacy_models",
+        "max_bytes",
+        "max_chars",
+        "workers",
+        "doc_timeout",
+    )
+    return Settings.from_env(**{k: params.get(k) for k in keys})
+
+
+def prime(inputs: list[str], settings: Settings, partition: tuple[int, int] | None, force: bool) -> None:
+    """Start reading the inputs and cleaning the first batches on a prestarted pool, before the flow
+    run exists: `newsdex run` does this while Prefect's server comes up. The flow takes this source
+    if its parameters are the same, else it is discarded."""
+    pool = worker_pool(settings.workers, settings.spacy_models.values())
+    _PRIMED.append(BatchSource(inputs, settings, pool, partition, force).prime())
+
+
+def discard_primed() -> None:
+    """Drop a primed source no flow took (its pool included)."""
+    while _PRIMED:
+        source = _PRIMED.pop()
+        source.pool.close()
+        source.close()
+
+
+def _take_primed(params: tuple[Any, ...]) -> BatchSource | None:
+    while _PRIMED:
+        source = _PRIMED.pop()
+        if source.params == params:
+            return source
+        source.pool.close()
+        source.close()
+    return None
 
 
 def _run_batch(
@@ -292,6 +375,14 @@ def _run_batch(
     report: RunReport,
     written_ids: list[str],
 ) -> None:
+    report.records += len(batch.rejected) + len(batch.records)
+    for skipped in batch.skipped:
+        report.skipped[skipped.kind] += 1
+    for rejection in batch.rejected:
+        report.reject(rejection)
+        rejects.write(rejection)
+    if not batch.records:
+        return
     if batch.pending is None:
         report.already_done += len(batch.records)
         report.batches_skipped += 1

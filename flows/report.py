@@ -34,6 +34,7 @@ class RunReport:
     notes: Counter[str] = field(default_factory=Counter)
     seconds: Counter[str] = field(default_factory=Counter)
     worker_seconds: Counter[str] = field(default_factory=Counter)
+    workers: int = 0
     error: str | None = None
 
     def reject(self, rejection: Rejection) -> None:
@@ -80,6 +81,7 @@ class RunReport:
             "notes": dict(sorted(self.notes.items())),
             "seconds_by_stage": {k: round(v, 3) for k, v in self.seconds.items()},
             "worker_cpu_seconds_by_stage": {k: round(v, 3) for k, v in self.worker_seconds.items()},
+            "worker_processes": self.workers,
             "reconciles": self.reconciles(),
             "error": self.error,
         }

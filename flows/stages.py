@@ -181,7 +181,12 @@ def dedup_batch(
         near_items.append((doc.id, doc_shingles, doc.lsh_bands))
 
     def lookup(keys: list[str], own_id: str) -> list[tuple[str, set[int]]]:
-        return [(cid, shingles(body)) for cid, body in band_candidates(keys, own_id)]
+        # An indexed canonical is often a candidate of several documents of the batch: shingle it once.
+        found = band_candidates(keys, own_id)
+        for cid, body in found:
+            if cid not in shingle_cache:
+                shingle_cache[cid] = shingles(body)
+        return [(cid, shingle_cache[cid]) for cid, _ in found]
 
     for dup_id, canonical in find_duplicates(near_items, lookup).items():
         doc = by_id[dup_id]

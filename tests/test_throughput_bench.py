@@ -32,10 +32,10 @@ def test_corpus_uses_every_real_document_before_any_variant(tmp_path: Path) -> N
     assert len({v["text"] for v in variants}) > 0.95 * len(variants)
 
 
-def test_floor_splits_ner_into_distinct_documents_and_the_rest(tmp_path: Path) -> None:
+def test_floor_splits_ner_into_analysed_documents_and_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "corpus.jsonl"
     build_corpus(EVAL, 6, 0.0, out)
-    floor = measure_floor(out, 2, distinct_lines={1, 2, 3})
-    assert 0 < floor["spacy_ner_distinct_only"] < floor["spacy_ner"]
-    assert floor["floor_distinct_on_all_cores"] < floor["floor_on_all_cores"]
+    floor = measure_floor(out, 2, ner_lines={1, 2, 3})
+    assert 0 < floor["spacy_ner_strict"] < floor["spacy_ner"]
+    assert floor["floor_strict_on_all_cores"] < floor["floor_on_all_cores"]
     assert floor["floor_on_all_cores"] == pytest.approx(floor["total_one_core"] / 2)

@@ -249,3 +249,32 @@ def test_scheduled_deployment_runs_the_flow_on_the_cron(tmp_path: Path) -> None:
     }
     [schedule] = deployment.schedules
     assert schedule.schedule.cron == "*/30 * * * *"
+
+
+def test_run_options_reach_the_workers(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    code = _run(
+        tmp_path / "d", str(SAMPLES), "--workers", "1", "--doc-timeout", "0.000001", "--report", str(report)
+    )
+    data = json.loads(report.read_text())
+    assert code == EXIT_REJECTIONS and data["worker_processes"] == 1
+    assert data["rejected_by_reason"] == {"timeout": 5}  # every document over its time limit
+
+
+def test_the_flow_takes_the_batches_primed_for_its_parameters_only(tmp_path: Path) -> None:
+    from flows import pipeline, prefect_server
+
+    with prefect_server.using(prefect_server.start_if_needed()):
+        same = {"inputs": [str(SAMPLES)], "data_dir": str(tmp_path / "a"), "batch_size": 2}
+        pipeline.prime(same["inputs"], pipeline.run_settings(**same), None, False)
+        [primed] = pipeline._PRIMED
+        report = pipeline.run_pipeline(**same)
+        assert report["outcomes"]["indexed_new"] == 5 and report["batches"]["run"] == 3
+        assert pipeline._PRIMED == [] and primed.pool._closed  # taken, and closed at the end
+
+        other = {**same, "data_dir": str(tmp_path / "b"), "batch_size": 3}
+        pipeline.prime(other["inputs"], pipeline.run_settings(**same), None, False)
+        [stale] = pipeline._PRIMED
+        report = pipeline.run_pipeline(**other)
+        assert report["outcomes"]["indexed_new"] == 5 and report["batches"]["run"] == 2
+        assert pipeline._PRIMED == [] and stale.pool._closed  # not taken: discarded
