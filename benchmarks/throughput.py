@@ -276,6 +276,7 @@ def run_pipeline(
             check=True,
             env=run_env,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         distinct = set()
         for line in (Path(tmp) / "docs.jsonl").read_text(encoding="utf-8").splitlines():
