@@ -225,6 +225,24 @@ def prefect_server(home: Path) -> Iterator[dict[str, str]]:
         server.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def osmem_sink() -> Iterator[dict[str, str]]:
+    """Run osmem-server (in-memory, speaks the Elasticsearch API; the dev extra) and yield the sink's
+    environment: the run writes to it through the Elasticsearch sink, bulk requests included."""
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start()
+    try:
+        yield {
+            "NEWSDEX_ES_URL": server.url,
+            # osmem answers elasticsearch-py's vendor media types with 406: plain JSON instead.
+            "NEWSDEX_ES_NODE_CLASS": "tests.esnode:JsonNode",
+            "NEWSDEX_ES_INDEX": "newsdex-bench",
+        }
+    finally:
+        server.close()
+
+
 def run_pipeline(
     corpus: Path, workers: int, batch_size: int, env: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -232,6 +250,9 @@ def run_pipeline(
     env = dict(env or {})
     server_pid = int(env.pop("server_pid", "0"))
     with tempfile.TemporaryDirectory() as tmp:
+        if "NEWSDEX_ES_URL" in env:
+            setup = [sys.executable, "-m", "flows.cli", "--data-dir", str(Path(tmp) / "data"), "setup"]
+            subprocess.run(setup, cwd=ROOT, check=True, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
         report = Path(tmp) / "report.json"
         cmd = [
             sys.executable,
@@ -314,17 +335,26 @@ def main(argv: list[str] | None = None) -> int:
         help="ephemeral: the run starts Prefect's temporary server (the default for `newsdex run`); "
         "server: the run talks to a Prefect server started beforehand (a scheduled deployment)",
     )
+    parser.add_argument(
+        "--sink",
+        choices=["embedded", "osmem"],
+        default="embedded",
+        help="embedded: the SQLite index; osmem: the Elasticsearch sink writing to osmem-server "
+        "(in memory, the dev extra), which measures our bulk path, not a real cluster's speed",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     cores = args.workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         kinds = build_corpus(args.eval_dir, args.docs, args.html_share, corpus)
-        if args.prefect == "server":
-            with prefect_server(Path(tmp) / "prefect") as env:
-                run = run_pipeline(corpus, args.workers, args.batch_size, env)
-        else:
-            run = run_pipeline(corpus, args.workers, args.batch_size)
+        with contextlib.ExitStack() as stack:
+            env: dict[str, str] = {}
+            if args.sink == "osmem":
+                env.update(stack.enter_context(osmem_sink()))
+            if args.prefect == "server":
+                env.update(stack.enter_context(prefect_server(Path(tmp) / "prefect")))
+            run = run_pipeline(corpus, args.workers, args.batch_size, env)
         floor = {} if args.skip_floor else measure_floor(corpus, cores, run["ner_lines"])
     report = run["report"]
     stages = report.get("seconds_by_stage", {})
@@ -337,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
         "prefect": args.prefect,
+        "sink": args.sink,
         "corpus": {"documents": args.docs, **kinds},
         "floor_seconds": {k: round(v, 2) for k, v in floor.items()},
         "run": {
