@@ -226,18 +226,18 @@ class EmbeddedIndex:
                     continue
                 doc = json.loads(row[0])
                 doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES)
-                self._set_canonical(conn, doc_id, doc, keep)
+                self._point_to(conn, doc_id, doc, keep)
                 conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
                 for copy_id, copy_doc in conn.execute(
                     "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
                 ).fetchall():
-                    self._set_canonical(conn, copy_id, {**json.loads(copy_doc), "duplicate_of": keep}, keep)
+                    self._point_to(conn, copy_id, {**json.loads(copy_doc), "duplicate_of": keep}, keep)
                 touched.add(keep)
                 count += 1
             self._refresh_copies(conn, touched)
         return count
 
-    def _set_canonical(self, conn: sqlite3.Connection, doc_id: str, doc: dict[str, Any], keep: str) -> None:
+    def _point_to(self, conn: sqlite3.Connection, doc_id: str, doc: dict[str, Any], keep: str) -> None:
         conn.execute(
             "UPDATE documents SET doc=?, duplicate_of=? WHERE id=?",
             (json.dumps(doc, ensure_ascii=False), keep, doc_id),

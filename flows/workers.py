@@ -112,7 +112,7 @@ class Pending:
 
     def __init__(
         self,
-        pool: WorkerPool | PrefectTaskPool | None,
+        pool: WorkerPool | PrefectTaskPool,
         fn: Callable[[T], R],
         chunks: list[list[T]],
         futures: list[Future[tuple[list[R], float]]] | None,
@@ -125,26 +125,24 @@ class Pending:
         if self.futures is None:  # in-process: the work runs now, in this process
             for chunk in self.chunks:
                 results, cpu = _apply_chunk(self.fn, chunk)
-                _charge(self.pool, self.fn, cpu)
+                self.pool.cpu_seconds[self.fn.__name__] += cpu
                 out.extend(results)
             return out
         for chunk, future in zip(self.chunks, self.futures, strict=True):
             try:
                 results, cpu = future.result()
-                _charge(self.pool, self.fn, cpu)
+                self.pool.cpu_seconds[self.fn.__name__] += cpu
                 out.extend(results)
             except BrokenProcessPool:
                 assert isinstance(self.pool, WorkerPool)
                 out.extend(self.pool.isolate(self.fn, chunk, on_crash))
-            except Exception:  # a chunk task that failed on the cluster (PrefectTaskPool)
+            except Exception:
+                # A chunk task that failed on the cluster (worker lost, task crashed) is the Dask
+                # path's crash; in a local process pool an exception is a bug and stops the run.
+                if not isinstance(self.pool, PrefectTaskPool):
+                    raise
                 out.extend(on_crash(item) for item in chunk)
         return out
-
-
-def _charge(pool: object, fn: Callable[..., object], cpu: float) -> None:
-    seconds = getattr(pool, "cpu_seconds", None)
-    if seconds is not None:
-        seconds[fn.__name__] += cpu
 
 
 def _apply_chunk(fn: Callable[[T], R], items: list[T]) -> tuple[list[R], float]:

@@ -129,3 +129,18 @@ def test_prestarted_pool_is_taken_by_the_run_of_the_same_size() -> None:
     finally:
         pool.close()
         workers.discard_prestarted()
+
+
+def _fail_on_two(n: int) -> int:
+    if n == 2:
+        raise ValueError("a bug, not a crash")
+    return n
+
+
+def test_an_exception_in_a_worker_stops_the_run_instead_of_passing_as_a_crash() -> None:
+    pool = WorkerPool(2)
+    try:
+        with pytest.raises(ValueError, match="a bug"):
+            pool.map(_fail_on_two, [1, 2, 3], on_crash=lambda n: -n)
+    finally:
+        pool.close()
