@@ -192,6 +192,15 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+def _cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def prefect_server(home: Path) -> Iterator[dict[str, str]]:
     """Run a Prefect server (API only, as a scheduled deployment would have) and yield its environment.
@@ -238,6 +247,7 @@ def osmem_sink() -> Iterator[dict[str, str]]:
             # osmem answers elasticsearch-py's vendor media types with 406: plain JSON instead.
             "NEWSDEX_ES_NODE_CLASS": "tests.esnode:JsonNode",
             "NEWSDEX_ES_INDEX": "newsdex-bench",
+            "sink_pid": str(server.pid),
         }
     finally:
         server.close()
@@ -249,6 +259,7 @@ def run_pipeline(
     """Run `newsdex run` on the corpus in a subprocess; return wall time, peak RSS and the report."""
     env = dict(env or {})
     server_pid = int(env.pop("server_pid", "0"))
+    sink_pid = int(env.pop("sink_pid", "0"))
     with tempfile.TemporaryDirectory() as tmp:
         if "NEWSDEX_ES_URL" in env:
             setup = [sys.executable, "-m", "flows.cli", "--data-dir", str(Path(tmp) / "data"), "setup"]
@@ -271,6 +282,7 @@ def run_pipeline(
         if workers:
             cmd += ["--workers", str(workers)]
         peak = 0
+        sink_cpu = _cpu_seconds(sink_pid) if sink_pid else 0.0
         start = time.perf_counter()
         run_env = {**os.environ, **env}
         proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env)
@@ -286,6 +298,7 @@ def run_pipeline(
         sampler.start()
         proc.wait()
         wall = time.perf_counter() - start
+        sink_cpu = _cpu_seconds(sink_pid) - sink_cpu if sink_pid else 0.0
         done.set()
         sampler.join()
         data = json.loads(report.read_text())
@@ -312,6 +325,7 @@ def run_pipeline(
         "data_dir_bytes": index_bytes,
         "exit_code": proc.returncode,
         "ner_lines": distinct,
+        "sink_server_cpu_seconds": sink_cpu,
     }
 
 
@@ -379,7 +393,14 @@ def main(argv: list[str] | None = None) -> int:
             "docs_per_second_by_stage": {k: round(args.docs / v, 1) for k, v in stage_seconds.items() if v},
             "seconds_by_stage": stages,
             "worker_cpu_seconds_by_stage": worker_cpu,
+            "background_seconds_by_stage": report.get("background_seconds_by_stage", {}),
+            "flow_process_cpu_seconds": report.get("flow_process_cpu_seconds"),
             "peak_rss_mib": round(run["peak_rss_bytes"] / 2**20, 1),
+            **(
+                {"sink_server_cpu_seconds": round(run["sink_server_cpu_seconds"], 2)}
+                if args.sink != "embedded"
+                else {}
+            ),
             "data_dir_mib": round(run["data_dir_bytes"] / 2**20, 1),
             "indexed": report["outcomes"]["indexed_new"],
             "documents_with_ner": len(run["ner_lines"]),

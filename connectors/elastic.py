@@ -94,16 +94,22 @@ class ElasticIndex:
     """The pipeline's sink and the search backend on Elasticsearch (or an API-compatible server)."""
 
     name = "elasticsearch"
+    # The flow writes batch k in the background while it works on batch k+1 (flows/writer.py).
+    background_writes = True
+    # Canonicals of this run kept in memory for dedup until a refresh makes them searchable.
+    run_memory_docs = 2000
 
     def __init__(self, client: Elasticsearch, prefix: str = "newsdex") -> None:
         self.es = client
         self.read_alias = prefix
         self.write_alias = f"{prefix}-write"
         self.prefix = prefix
-        # Documents written in this run are not searchable until the refresh at the end of the run,
-        # so their dedup keys are remembered here for the later batches of the same run.
+        # Documents written in this run are not searchable until a refresh, so the dedup keys of
+        # this run's canonicals are remembered here (from the moment their write is submitted) for
+        # the later batches; past `run_memory_docs` a refresh makes them searchable and they are
+        # dropped, so memory stays bounded however long the run.
         self._run_exact: dict[str, str] = {}
-        self._run_bands: dict[str, list[str]] = {}
+        self._run_bands: dict[str, dict[str, None]] = {}
         self._run_bodies: dict[str, str] = {}
         self._touched: set[str] = set()
 
@@ -271,7 +277,6 @@ class ElasticIndex:
                 doc = by_id[info.get("_id")]
                 if ok:
                     counts["replaced" if info.get("result") == "updated" else "indexed"] += 1
-                    self._remember(doc)
                     continue
                 status = info.get("status", 0)
                 if status in TRANSIENT_STATUS:
@@ -286,16 +291,30 @@ class ElasticIndex:
             raise SinkUnavailable(f"Elasticsearch unavailable during bulk: {type(err).__name__}") from err
         return counts
 
-    def _remember(self, doc: Document) -> None:
-        if doc.duplicate_of:
-            self._touched.add(doc.duplicate_of)
-            return
-        self._touched.add(doc.id)
-        if doc.exact_key:
-            self._run_exact.setdefault(doc.exact_key, doc.id)
-        for band in doc.lsh_bands:
-            self._run_bands.setdefault(band, []).append(doc.id)
-        self._run_bodies[doc.id] = doc.body
+    def remember(self, docs: list[Document]) -> None:
+        """Make a batch's dedup keys visible to this run's later batches before the server has it.
+
+        Called with no write in flight, so every earlier write is acknowledged: when the memory is
+        full, one refresh makes all of it searchable and it is dropped.
+        """
+        if len(self._run_bodies) >= self.run_memory_docs:
+            self.refresh()
+            self._run_exact, self._run_bands, self._run_bodies = {}, {}, {}
+        for doc in docs:
+            if doc.duplicate_of:
+                self._touched.add(doc.duplicate_of)
+                continue
+            self._touched.add(doc.id)
+            if doc.exact_key:
+                self._run_exact.setdefault(doc.exact_key, doc.id)
+            for band in doc.lsh_bands:
+                self._run_bands.setdefault(band, {})[doc.id] = None
+            self._run_bodies[doc.id] = doc.body
+
+    def forget(self, ids: set[str]) -> None:
+        """Drop documents the server refused from this run's dedup memory."""
+        self._drop(ids)
+        self._touched -= ids
 
     def refresh(self) -> None:
         """Make every write so far (this run's and other runs') visible to searches."""
@@ -360,11 +379,14 @@ class ElasticIndex:
         for ok, item in helpers.streaming_bulk(self.es, updates, raise_on_error=False, max_retries=3):
             if not ok:
                 raise RuntimeError(f"could not merge canonicals: {item}")
-        for doc_id in merged:
-            self._run_bodies.pop(doc_id, None)
-        self._run_exact = {k: v for k, v in self._run_exact.items() if v not in merged}
-        self._run_bands = {k: [i for i in v if i not in merged] for k, v in self._run_bands.items()}
+        self._drop(set(merged))
         return len(merged)
+
+    def _drop(self, ids: set[str]) -> None:
+        for doc_id in ids:
+            self._run_bodies.pop(doc_id, None)
+        self._run_exact = {k: v for k, v in self._run_exact.items() if v not in ids}
+        self._run_bands = {k: {i: None for i in v if i not in ids} for k, v in self._run_bands.items()}
 
     def finish(self) -> None:
         """End of run: one refresh, then each touched canonical's `copies` recomputed, then a refresh."""

@@ -82,6 +82,9 @@ class EmbeddedIndex:
     """Documents, full-text index, entity facets and dedup band keys in one SQLite file."""
 
     name = "embedded"
+    # A write is local CPU work on the flow's own connection: it runs in the flow's thread, and is
+    # visible to the next batch's dedup as soon as it returns (flows/writer.py).
+    background_writes = False
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "index.sqlite"

@@ -38,6 +38,7 @@ from flows.workers import (
     run_ner,
     worker_pool,
 )
+from flows.writer import SinkWriter
 from transforms import PIPELINE_VERSION
 from transforms.record import Document, RawRecord, Rejection
 from transforms.text import short_hash
@@ -178,6 +179,7 @@ def run_pipeline(
         doc_timeout=doc_timeout,
     )
     started = datetime.now(UTC)
+    cpu_at_start = time.process_time()
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     report = RunReport(run_id=run_id, started_at=started.isoformat(), inputs=list(inputs))
     for model in settings.spacy_models.values():
@@ -197,11 +199,14 @@ def run_pipeline(
         )
         source = BatchSource(inputs, settings, pool, partition, force)
     pool = source.pool
+    writer = SinkWriter(index, lambda docs: index_task(docs, index))
     try:
         for batch in source:
-            _run_batch(batch, settings, state, index, pool, rejects, report, written_ids)
+            _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids)
             if progress:
                 progress(report)
+        with _Stopwatch(report)("index"):
+            writer.join()
         with _Stopwatch(report)("reconcile"):
             merged = reconcile_task(written_ids, index) if written_ids else 0
         if merged:
@@ -218,6 +223,9 @@ def run_pipeline(
         report.worker_seconds.update(
             {stage: pool.cpu_seconds[fn] for stage, fn in WORKER_STAGES.items() if fn in pool.cpu_seconds}
         )
+        writer.close()
+        report.background_seconds["index"] += writer.background
+        report.flow_cpu_seconds = time.process_time() - cpu_at_start
         pool.close()
         source.close()
         rejects.close()
@@ -371,6 +379,7 @@ def _run_batch(
     state: RunState,
     index: Any,
     pool: WorkerPool | PrefectTaskPool,
+    writer: SinkWriter,
     rejects: RejectsWriter,
     report: RunReport,
     written_ids: list[str],
@@ -413,20 +422,34 @@ def _run_batch(
     with clock("dedup"):
         docs, dup_counts = dedup_task(docs, index)
     report.same_id_replaced += before - len(docs)
+    if writer.holds(d.duplicate_of for d in docs):
+        # A copy of a document still being written: its entities are read back from the sink, and
+        # the sink may yet refuse it, so that write is finished first.
+        with clock("index"):
+            refused = writer.join()
+        if any(d.duplicate_of in refused for d in docs):
+            with clock("dedup"):
+                docs, dup_counts = dedup_task(stages.undo_dedup(docs), index)
+    writer.start()  # this batch's lookups are done: the previous batch is written during its NER
     report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
     with clock("enrich"):
         docs, notes = fan_out(enrich_task, docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
-    with clock("index"):
-        counts = index_task(docs, index) if docs else {"indexed": 0, "replaced": 0, "rejected": []}
-    report.indexed_new += counts["indexed"]
-    report.indexed_replaced += counts["replaced"]
-    keep_documents(counts["rejected"])
-    refused_ids = {d.id for d in docs for r in counts["rejected"] if r.input == d.input}
-    ids = [d.id for d in docs if d.id not in refused_ids]
-    written_ids.extend(ids)
+    # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
     state.record_lines(seen_lines)
-    state.mark_batch(batch.key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]})
+
+    def written(counts: dict[str, Any], refused: set[str]) -> None:
+        report.indexed_new += counts["indexed"]
+        report.indexed_replaced += counts["replaced"]
+        keep_documents(counts["rejected"])
+        ids = [d.id for d in docs if d.id not in refused]
+        written_ids.extend(ids)
+        state.mark_batch(
+            batch.key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]}
+        )
+
+    with clock("index"):
+        writer.submit(docs, written)
 
 
 def _as_task(task_: Any, *args: Any) -> Any:

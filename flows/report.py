@@ -34,6 +34,8 @@ class RunReport:
     notes: Counter[str] = field(default_factory=Counter)
     seconds: Counter[str] = field(default_factory=Counter)
     worker_seconds: Counter[str] = field(default_factory=Counter)
+    background_seconds: Counter[str] = field(default_factory=Counter)
+    flow_cpu_seconds: float = 0.0
     workers: int = 0
     error: str | None = None
 
@@ -81,7 +83,11 @@ class RunReport:
             "notes": dict(sorted(self.notes.items())),
             "seconds_by_stage": {k: round(v, 3) for k, v in self.seconds.items()},
             "worker_cpu_seconds_by_stage": {k: round(v, 3) for k, v in self.worker_seconds.items()},
+            # Stage time that ran in a background thread while the flow did something else.
+            "background_seconds_by_stage": {k: round(v, 3) for k, v in self.background_seconds.items() if v},
             "worker_processes": self.workers,
+            # CPU of the flow's own process (all its threads: stages, Prefect's client, the writer).
+            "flow_process_cpu_seconds": round(self.flow_cpu_seconds, 3),
             "reconciles": self.reconciles(),
             "error": self.error,
         }

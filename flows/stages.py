@@ -95,9 +95,9 @@ def normalise(doc: Document, run_started: datetime) -> Document:
 
 
 # --- source templates ----------------------------------------------------------------------------
-def template_candidates(doc: Document) -> list[str]:
-    """Return the keys of the document's short paragraphs (the ones that can be template furniture)."""
-    return [line_key(p) for p in doc.body.split("\n\n") if 0 < len(words(p)) <= TEMPLATE_MAX_WORDS]
+def template_candidates(paragraphs: list[str]) -> dict[int, str]:
+    """Return {position: key} of the short paragraphs (the ones that can be template furniture)."""
+    return {i: line_key(p) for i, p in enumerate(paragraphs) if 0 < len(words(p)) <= TEMPLATE_MAX_WORDS}
 
 
 def strip_templates(
@@ -113,10 +113,12 @@ def strip_templates(
             by_source.setdefault(doc.source_domain, []).append(doc)
     seen_rows: list[tuple[str, str, str]] = []
     template: dict[str, set[str]] = {}
+    candidates: dict[int, dict[int, str]] = {}  # by object: two records of a batch can share an id
     for source, group in by_source.items():
         batch_counts: Counter[str] = Counter()
         for doc in group:
-            keys = set(template_candidates(doc))
+            candidates[id(doc)] = template_candidates(doc.body.split("\n\n"))
+            keys = set(candidates[id(doc)].values())
             batch_counts.update(keys)
             seen_rows.extend((source, k, doc.id) for k in keys)
         stored = stored_counts(source, list(batch_counts))
@@ -127,10 +129,11 @@ def strip_templates(
     out: list[Document | Rejection] = []
     for doc in docs:
         keys = template.get(doc.source_domain or "", set())
+        # Template keys come from short paragraphs, so only this document's short ones can match.
+        drop = {i for i, key in candidates.get(id(doc), {}).items() if key in keys}
         paragraphs = doc.body.split("\n\n")
-        kept = [p for p in paragraphs if line_key(p) not in keys]
-        if keys and kept != paragraphs and len(kept) >= len(paragraphs) * (1 - TEMPLATE_MAX_SHARE):
-            doc.body = "\n\n".join(kept)
+        if drop and len(paragraphs) - len(drop) >= len(paragraphs) * (1 - TEMPLATE_MAX_SHARE):
+            doc.body = "\n\n".join(p for i, p in enumerate(paragraphs) if i not in drop)
         if not doc.body.strip():
             out.append(
                 Rejection("clean", "empty_after_cleaning", "only source-template text", doc.input, doc.url)
@@ -158,8 +161,9 @@ def dedup_batch(
             counts["same_id"] += 1
         by_id[doc.id] = doc
     ordered = sorted(by_id.values(), key=lambda d: canonical_order(d.published_at, len(d.body), d.id))
+    folded = {doc.id: line_key(doc.body) for doc in ordered}  # shared by the exact key and shingles
     for doc in ordered:
-        doc.exact_key = exact_key(doc.body)
+        doc.exact_key = exact_key(doc.body, folded[doc.id])
     indexed = existing_exact([d.exact_key for d in ordered if d.exact_key])
     first_with_key: dict[str, str] = {}
     near_items = []
@@ -175,7 +179,7 @@ def dedup_batch(
             counts["exact"] += 1
             continue
         first_with_key[key] = doc.id
-        doc_shingles = shingles(doc.body)
+        doc_shingles = shingles(doc.body, folded=folded[doc.id])
         shingle_cache[doc.id] = doc_shingles
         doc.lsh_bands = band_keys(signature(doc_shingles))
         near_items.append((doc.id, doc_shingles, doc.lsh_bands))
@@ -194,6 +198,14 @@ def dedup_batch(
         doc.lsh_bands = []
         counts["near"] += 1
     return ordered, counts
+
+
+def undo_dedup(docs: list[Document]) -> list[Document]:
+    """Return the documents with their dedup marks cleared, to be deduplicated again."""
+    for doc in docs:
+        doc.duplicate_of = doc.duplicate_kind = doc.exact_key = None
+        doc.lsh_bands = []
+    return docs
 
 
 def reconcile_canonicals(

@@ -52,14 +52,17 @@ def dedupe_paragraphs(body: str) -> str:
     return "\n\n".join(kept)
 
 
-def exact_key(body: str) -> str:
-    """Return the key two bodies share when they are the same text up to case, punctuation, spacing."""
-    return short_hash(line_key(body), 32)
+def exact_key(body: str, folded: str | None = None) -> str:
+    """Return the key two bodies share when they are the same text up to case, punctuation, spacing.
+
+    `folded` is `line_key(body)` when the caller has it already (it is the costly part).
+    """
+    return short_hash(line_key(body) if folded is None else folded, 32)
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[int]:
-    """Return the 32-bit hashes of the word n-grams of the normalised text."""
-    tokens = line_key(text).split()
+def shingles(text: str, size: int = SHINGLE_WORDS, folded: str | None = None) -> set[int]:
+    """Return the 32-bit hashes of the word n-grams of the normalised text (`folded` as in exact_key)."""
+    tokens = (line_key(text) if folded is None else folded).split()
     if len(tokens) < size:
         return {xxhash.xxh32_intdigest(" ".join(tokens).encode())} if tokens else set()
     return {

@@ -135,8 +135,18 @@ def test_copies_are_counted_and_hidden(
     ]
     path = tmp_path / "copies.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    # One document per batch: dedup must see the earlier batches' writes before any refresh.
-    assert _cli(es_env, tmp_path / "d", "run", "--quiet", "--batch-size", "1", str(path)) == EXIT_OK
+    # One document per batch: dedup must see the earlier batches' writes before any refresh, and
+    # each copy's original is still being written in the background when the copy is deduplicated.
+    report = tmp_path / "report.json"
+    assert (
+        _cli(
+            es_env, tmp_path / "d", "run", "--quiet", "--batch-size", "1", "--report", str(report), str(path)
+        )
+        == EXIT_OK
+    )
+    written = json.loads(report.read_text())
+    assert written["outcomes"]["indexed_new"] == 3 and written["reconciles"]
+    assert written["background_seconds_by_stage"]["index"] > 0
     assert _search(es_env, tmp_path / "d", capsys, "Ryabkov")["total"] == 1
     everything = _search(es_env, tmp_path / "d", capsys, "Ryabkov", "--include-duplicates")
     assert everything["total"] == 3
@@ -261,3 +271,127 @@ def test_rival_canonicals_of_concurrent_runs_are_merged(es_env: dict[str, str]) 
     index.finish()
     check_one_canonical(index, first, second)
     assert reconcile(index, first) == 0
+
+
+def _story(url: str, published: str, extra: str = "") -> Document:
+    """A document of the sample story, cleaned and normalised (optionally with a paragraph added)."""
+    from datetime import UTC, datetime
+
+    from flows import stages
+    from transforms.record import RawRecord
+
+    text = (SAMPLES / "000_46639030fa0cfdb9.txt").read_text(encoding="utf-8")
+    if extra:  # after the first paragraph of the story, where no cleaner takes it for furniture
+        parts = text.split("\n\n")
+        text = "\n\n".join([*parts[:3], extra, *parts[3:]])
+    doc = stages.clean_record(RawRecord(path=url, url=url, text=text), 10_000_000)
+    assert isinstance(doc, Document)
+    doc = stages.normalise(doc, datetime.now(UTC))
+    doc.published_at = published
+    return doc
+
+
+NOTE = "This article was first published by another news agency and is republished here."
+
+
+def _dedup(docs: list[Document], index: ElasticIndex) -> list[Document]:
+    from flows import stages
+
+    return stages.dedup_batch(docs, index.existing_exact, index.band_candidates)[0]
+
+
+def test_a_batch_in_flight_is_seen_by_the_next_batch_and_finished_in_order(es_env: dict[str, str]) -> None:
+    import threading
+    import time
+
+    from flows.writer import SinkWriter
+
+    index = _index(es_env)
+    gate = threading.Event()
+    calls: list[str] = []
+
+    def slow_write(docs: list[Document]) -> dict[str, Any]:
+        calls.append("write")
+        assert gate.wait(30)
+        return index.write(docs)
+
+    writer = SinkWriter(index, slow_write)
+    done: list[tuple[dict[str, Any], set[str]]] = []
+    first = _dedup([_story("https://first.example/story", "2022-01-13T18:00:00Z")], index)
+    writer.submit(first, lambda counts, refused: done.append((counts, refused)))
+    # The write waits until the next batch's lookups are done, and that batch's dedup already sees
+    # the first batch (its near copy and its exact copy).
+    second = _dedup(
+        [
+            _story("https://second.example/copy", "2022-01-14T09:00:00Z", NOTE),
+            _story("https://third.example/same", "2022-01-15T09:00:00Z"),
+        ],
+        index,
+    )
+    assert calls == [] and writer.holds(d.duplicate_of for d in second)
+    # Started, the write runs while the flow goes on; nothing is booked before the server answers.
+    writer.start()
+    deadline = time.monotonic() + 30
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert calls == ["write"] and done == []
+    assert [d.duplicate_of for d in second] == [first[0].id, first[0].id]
+    assert [d.duplicate_kind for d in second] == ["near", "exact"]
+    gate.set()
+    assert writer.join() == set()
+    assert done == [({"indexed": 1, "replaced": 0, "rejected": []}, set())]
+    assert not writer.holds([first[0].id])
+    writer.submit(second, lambda counts, refused: done.append((counts, refused)))
+    writer.join()
+    writer.close()
+    assert done[1][0]["indexed"] == 2
+    assert writer.background > 0 and writer.waited >= 0
+    index.finish()
+    assert index.get([first[0].id])[first[0].id]["copies"]["count"] == 2
+
+
+def test_a_refused_document_in_flight_is_forgotten_and_failures_reach_the_flow(
+    es_env: dict[str, str],
+) -> None:
+    from connectors.elastic import SinkUnavailable
+    from flows.writer import SinkWriter
+
+    index = _index(es_env)
+    bad = _story("https://first.example/story", "not a date")  # the server refuses it (400)
+    writer = SinkWriter(index, index.write)
+    booked: list[set[str]] = []
+    writer.submit(_dedup([bad], index), lambda counts, refused: booked.append(refused))
+    assert writer.join() == {bad.id} and booked == [{bad.id}]
+    # An exact copy in a later batch is not a copy of a document the index does not have.
+    again = _dedup([_story("https://third.example/same", "2022-01-15T09:00:00Z")], index)
+    assert again[0].duplicate_of is None
+
+    def failing(docs: list[Document]) -> dict[str, Any]:
+        raise SinkUnavailable("Elasticsearch unavailable: ConnectionTimeout")
+
+    writer = SinkWriter(index, failing)
+    writer.submit(again, lambda counts, refused: booked.append(refused))
+    with pytest.raises(SinkUnavailable):
+        writer.join()
+    assert len(booked) == 1  # the failed batch is not booked (not marked done)
+    writer.close()
+
+
+def test_dedup_memory_of_a_run_is_bounded(es_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ElasticIndex, "run_memory_docs", 1)
+    index = _index(es_env)
+    first = _dedup([_story("https://first.example/story", "2022-01-13T18:00:00Z")], index)
+    index.remember(first)
+    index.write(first)
+    other = Document(input={"path": "o"}, id="other", body="An unrelated story about the weather.")
+    index.remember(_dedup([other], index))  # memory full: a refresh, then only this batch is kept
+    assert set(index._run_bodies) == {"other"}
+    # The first batch is found by search now, as near and as exact copy.
+    later = _dedup(
+        [
+            _story("https://second.example/copy", "2022-01-14T09:00:00Z", NOTE),
+            _story("https://third.example/same", "2022-01-15T09:00:00Z"),
+        ],
+        index,
+    )
+    assert [d.duplicate_of for d in later] == [first[0].id, first[0].id]

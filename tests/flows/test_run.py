@@ -57,6 +57,11 @@ def test_samples_index_five_documents(sample_run: dict[str, Any]) -> None:
     assert report["outcomes"]["rejected"] == 0
     assert report["duplicates_by_kind"] == {}  # same story in different words: five documents
     assert report["reconciles"] is True
+    # Where the time went: every stage timed, the per-document stages' CPU on the workers, the
+    # flow's own process; the embedded index writes in the flow's thread (nothing in background).
+    assert set(report["seconds_by_stage"]) >= {"clean_normalise", "templates", "dedup", "enrich", "index"}
+    assert set(report["worker_cpu_seconds_by_stage"]) == {"clean_normalise", "enrich"}
+    assert report["flow_process_cpu_seconds"] > 0 and report["background_seconds_by_stage"] == {}
 
 
 def test_output_jsonl_is_the_contract(sample_run: dict[str, Any]) -> None:
