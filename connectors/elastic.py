@@ -29,6 +29,10 @@ TRANSIENT_STATUS = {429, 502, 503, 504}
 PHRASE = re.compile(r'"([^"]+)"')
 
 
+# Dedup candidate lookups per multi-search request.
+MSEARCH_CHUNK = 100
+
+
 class SinkUnavailable(RuntimeError):
     """The server cannot be reached or is overloaded; the batch can be retried."""
 
@@ -217,30 +221,47 @@ class ElasticIndex:
                 out.setdefault(hit["_source"]["exact_key"], hit["_source"]["id"])
         return out
 
-    def band_candidates(self, keys: list[str], own_id: str) -> list[tuple[str, str]]:
-        """Return (id, body) of indexed canonicals sharing an LSH band key (this run's writes included)."""
-        if not keys:
-            return []
-        found: dict[str, str] = {}
-        for key in keys:
-            for doc_id in self._run_bands.get(key, ()):
-                if doc_id != own_id:
-                    found.setdefault(doc_id, self._run_bodies[doc_id])
-        body = self._call(
-            self.es.search,
-            index=self.read_alias,
-            query={
-                "bool": {
-                    "filter": [{"terms": {"lsh_bands": keys}}],
-                    "must_not": [{"exists": {"field": "duplicate_of"}}, {"ids": {"values": [own_id]}}],
-                }
-            },
-            source=["id", "body"],
-            size=20,
-        )
-        for hit in body["hits"]["hits"]:
-            found.setdefault(hit["_source"]["id"], hit["_source"]["body"])
-        return list(found.items())
+    def band_candidates(self, queries: list[tuple[str, list[str]]]) -> dict[str, list[tuple[str, str]]]:
+        """Return {own id: [(id, body)]}: for each document (own id, band keys) the canonicals sharing
+        a band key with it — this run's writes first, then the index, one multi-search per batch."""
+        out: dict[str, dict[str, str]] = {}
+        searches: list[dict[str, Any]] = []
+        asked: list[str] = []
+        for own_id, keys in queries:
+            found = out.setdefault(own_id, {})
+            for key in keys:
+                for doc_id in self._run_bands.get(key, ()):
+                    if doc_id != own_id:
+                        found.setdefault(doc_id, self._run_bodies[doc_id])
+            if not keys:
+                continue
+            searches += [
+                {"index": self.read_alias},
+                {
+                    "query": {
+                        "bool": {
+                            "filter": [{"terms": {"lsh_bands": keys}}],
+                            "must_not": [
+                                {"exists": {"field": "duplicate_of"}},
+                                {"ids": {"values": [own_id]}},
+                            ],
+                        }
+                    },
+                    "_source": ["id", "body"],
+                    "size": 20,
+                },
+            ]
+            asked.append(own_id)
+        for i in range(0, len(asked), MSEARCH_CHUNK):
+            body = self._call(self.es.msearch, searches=searches[2 * i : 2 * (i + MSEARCH_CHUNK)])
+            for own_id, response in zip(asked[i : i + MSEARCH_CHUNK], body["responses"], strict=True):
+                if "error" in response:
+                    status = response.get("status", 0)
+                    error = SinkUnavailable if status in TRANSIENT_STATUS else RuntimeError
+                    raise error(f"dedup candidate lookup failed with {status}: {response['error']}")
+                for hit in response["hits"]["hits"]:
+                    out[own_id].setdefault(hit["_source"]["id"], hit["_source"]["body"])
+        return {own_id: list(found.items()) for own_id, found in out.items()}
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return the contract documents with these ids."""

@@ -123,17 +123,23 @@ class EmbeddedIndex:
                 out.setdefault(key, doc_id)
         return out
 
-    def band_candidates(self, keys: list[str], own_id: str) -> list[tuple[str, str]]:
-        """Return (id, body) of indexed canonical documents sharing an LSH band key, most shared first."""
-        if not keys:
-            return []
-        sql = (
-            "SELECT c.id, json_extract(d.doc, '$.body') FROM ("
-            f"SELECT b.id AS id, COUNT(*) AS shared FROM bands b WHERE b.band IN ({','.join('?' * len(keys))}) "
-            "AND b.id != ? GROUP BY b.id ORDER BY shared DESC LIMIT 20"
-            ") c JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC"
-        )
-        return [(doc_id, body) for doc_id, body in self.conn.execute(sql, [*keys, own_id])]
+    def band_candidates(self, queries: list[tuple[str, list[str]]]) -> dict[str, list[tuple[str, str]]]:
+        """Return {own id: [(id, body)]}: for each document (own id, band keys) the indexed canonicals
+        sharing a band key with it, most shared first."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for own_id, keys in queries:
+            if not keys:
+                out[own_id] = []
+                continue
+            sql = (
+                "SELECT c.id, json_extract(d.doc, '$.body') FROM ("
+                "SELECT b.id AS id, COUNT(*) AS shared FROM bands b "
+                f"WHERE b.band IN ({','.join('?' * len(keys))}) "
+                "AND b.id != ? GROUP BY b.id ORDER BY shared DESC LIMIT 20"
+                ") c JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC"
+            )
+            out[own_id] = [(doc_id, body) for doc_id, body in self.conn.execute(sql, [*keys, own_id])]
+        return out
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return the contract documents with these ids."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from connectors.embedded import EmbeddedIndex
 from connectors.readers import Item, Skipped, read_inputs
@@ -199,7 +200,7 @@ def run_pipeline(
         )
         source = BatchSource(inputs, settings, pool, partition, force)
     pool = source.pool
-    writer = SinkWriter(index, lambda docs: index_task(docs, index))
+    writer = SinkWriter(index, lambda docs: _as_task(index_task, docs, index))
     try:
         for batch in source:
             _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids)
@@ -208,7 +209,7 @@ def run_pipeline(
         with _Stopwatch(report)("index"):
             writer.join()
         with _Stopwatch(report)("reconcile"):
-            merged = reconcile_task(written_ids, index) if written_ids else 0
+            merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
@@ -416,11 +417,11 @@ def _run_batch(
     with clock("clean_normalise"):
         docs = keep_documents(fan_out(prepare_task, batch.pending))
     with clock("templates"):
-        stripped, seen_lines = templates_task(docs, state)
+        stripped, seen_lines = _as_task(templates_task, docs, state)
         docs = keep_documents(stripped)
     before = len(docs)
     with clock("dedup"):
-        docs, dup_counts = dedup_task(docs, index)
+        docs, dup_counts = _as_task(dedup_task, docs, index)
     report.same_id_replaced += before - len(docs)
     if writer.holds(d.duplicate_of for d in docs):
         # A copy of a document still being written: its entities are read back from the sink, and
@@ -429,7 +430,7 @@ def _run_batch(
             refused = writer.join()
         if any(d.duplicate_of in refused for d in docs):
             with clock("dedup"):
-                docs, dup_counts = dedup_task(stages.undo_dedup(docs), index)
+                docs, dup_counts = _as_task(dedup_task, stages.undo_dedup(docs), index)
     writer.start()  # this batch's lookups are done: the previous batch is written during its NER
     report.duplicates.update({k: v for k, v in dup_counts.items() if k != "same_id"})
     with clock("enrich"):
@@ -453,7 +454,10 @@ def _run_batch(
 
 
 def _as_task(task_: Any, *args: Any) -> Any:
-    return task_(*args)
+    # Prefect walks every task parameter looking for futures and states to resolve; a batch of
+    # documents is a large nested collection (several seconds of the flow's CPU per 1,000
+    # documents), so collections are passed quoted: the task gets them as they are.
+    return task_(*(quote(a) if isinstance(a, list | dict) else a for a in args))
 
 
 def _plain(task_: Any, *args: Any) -> Any:

@@ -147,7 +147,7 @@ def strip_templates(
 def dedup_batch(
     docs: list[Document],
     existing_exact: Callable[[list[str]], dict[str, str]],
-    band_candidates: Callable[[list[str], str], list[tuple[str, str]]],
+    band_candidates: Callable[[list[tuple[str, list[str]]]], dict[str, list[tuple[str, str]]]],
 ) -> tuple[list[Document], Counter[str]]:
     """Mark exact and near-duplicate documents (`duplicate_of`); return the batch and counts by kind.
 
@@ -184,9 +184,13 @@ def dedup_batch(
         doc.lsh_bands = band_keys(signature(doc_shingles))
         near_items.append((doc.id, doc_shingles, doc.lsh_bands))
 
+    # One lookup for the whole batch (a single request to a remote index): the index does not
+    # change while the batch is deduplicated, so asking up front gives the same candidates.
+    candidates = band_candidates([(doc_id, keys) for doc_id, _, keys in near_items]) if near_items else {}
+
     def lookup(keys: list[str], own_id: str) -> list[tuple[str, set[int]]]:
         # An indexed canonical is often a candidate of several documents of the batch: shingle it once.
-        found = band_candidates(keys, own_id)
+        found = candidates.get(own_id, [])
         for cid, body in found:
             if cid not in shingle_cache:
                 shingle_cache[cid] = shingles(body)

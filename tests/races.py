@@ -32,7 +32,7 @@ def racing_runs() -> tuple[list[Document], list[Document]]:
         _document("Another headline\n\n" + body, "https://third.example/same", "2022-01-15T09:00:00Z"),
     ]
     for run in (first, second):
-        stages.dedup_batch(run, lambda keys: {}, lambda keys, own: [])
+        stages.dedup_batch(run, lambda keys: {}, lambda queries: {})
     assert second[1].duplicate_of == second[0].id and not second[0].duplicate_of
     return first, second
 

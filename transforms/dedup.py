@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 from transforms.text import line_key, short_hash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 4
 NUM_PERM = 128
@@ -36,6 +37,10 @@ MIN_SHINGLES = 8
 @lru_cache(maxsize=1)
 def lsh_params() -> tuple[int, int]:
     """Return (bands, rows) that minimise false positives + negatives around LSH_THRESHOLD."""
+    # datasketch (and the scipy it loads) is imported when first needed: the worker processes only
+    # use this module's paragraph dedup, and each would pay for the import at start-up.
+    from datasketch.lsh import _optimal_param
+
     return _optimal_param(LSH_THRESHOLD, NUM_PERM, 0.5, 0.5)
 
 
@@ -77,6 +82,8 @@ def _identity(value: int) -> int:
 @lru_cache(maxsize=1)
 def _template() -> MinHash:
     # Permutations are derived from the seed; building them once and copying saves most of the cost.
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_identity)
 
 
