@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from connectors.elastic import ConfigError, ElasticIndex, client_from_env, load_template
-from flows.cli import EXIT_OK, main
+from flows.cli import EXIT_OK, EXIT_REJECTIONS, main
 from tests.conftest import SAMPLES, finished_batches
 from tests.races import check_one_canonical, racing_runs, reconcile
 from transforms.record import Document
@@ -395,3 +395,41 @@ def test_dedup_memory_of_a_run_is_bounded(es_env: dict[str, str], monkeypatch: p
         index,
     )
     assert [d.duplicate_of for d in later] == [first[0].id, first[0].id]
+
+
+def test_a_copy_of_a_document_the_server_refuses_becomes_the_canonical(
+    es_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import pipeline
+
+    original = (SAMPLES / "000_46639030fa0cfdb9.txt").read_text(encoding="utf-8")
+    rows = [
+        {"url": "https://first.example/story", "text": original, "fetched_at": "2022-01-14T10:00:00Z"},
+        {"url": "https://third.example/same", "text": original, "fetched_at": "2022-01-15T10:00:00Z"},
+    ]
+    path = tmp_path / "copies.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    class RefusingFirst(ElasticIndex):
+        """Fault injection: the first story reaches the real server with a date it refuses (400)."""
+
+        def write(self, docs: list[Document]) -> dict[str, Any]:
+            for doc in docs:
+                if doc.url == "https://first.example/story":
+                    doc.published_at = "not a date"
+            return super().write(docs)
+
+    monkeypatch.setattr(pipeline, "open_index", lambda settings: RefusingFirst.from_settings(settings))
+    report = tmp_path / "report.json"
+    # One document per batch: the copy is deduplicated while the first story's write is queued.
+    code = _cli(
+        es_env, tmp_path / "d", "run", "--quiet", "--batch-size", "1", "--report", str(report), str(path)
+    )
+    data = json.loads(report.read_text())
+    assert code == EXIT_REJECTIONS and data["reconciles"]
+    assert data["outcomes"]["rejected"] == 1 and data["outcomes"]["indexed_new"] == 1
+    assert data["duplicates_by_kind"] == {}  # the copy is not left pointing at a missing document
+    index = _index(es_env)
+    index.refresh()
+    [hit] = index.es.search(index=es_env["prefix"], query={"match_all": {}})["hits"]["hits"]
+    assert hit["_source"]["url"] == "https://third.example/same" and hit["_source"]["duplicate_of"] is None
