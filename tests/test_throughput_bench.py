@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.throughput import build_corpus, measure_floor
+from benchmarks.throughput import build_corpus, floor_figures, measure_floor
 from tests.conftest import EVAL
 
 pytestmark = pytest.mark.skipif(
@@ -35,7 +35,10 @@ def test_corpus_uses_every_real_document_before_any_variant(tmp_path: Path) -> N
 def test_floor_splits_ner_into_analysed_documents_and_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "corpus.jsonl"
     build_corpus(EVAL, 6, 0.0, out)
-    floor = measure_floor(out, 2, ner_lines={1, 2, 3})
+    first, second = measure_floor(out), measure_floor(out)
+    assert len(first[1]) == 6 and sum(first[1]) == pytest.approx(first[0]["spacy_ner"])
+    floor = floor_figures([first, second], 2, ner_lines={1, 2, 3})
     assert 0 < floor["spacy_ner_strict"] < floor["spacy_ner"]
+    assert floor["spacy_ner"] == pytest.approx((first[0]["spacy_ner"] + second[0]["spacy_ner"]) / 2)
     assert floor["floor_strict_on_all_cores"] < floor["floor_on_all_cores"]
     assert floor["floor_on_all_cores"] == pytest.approx(floor["total_one_core"] / 2)
