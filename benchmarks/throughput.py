@@ -426,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "data_dir_mib": round(run["data_dir_bytes"] / 2**20, 1),
             "indexed": report["outcomes"]["indexed_new"],
+            "replaced_same_id": report["outcomes"]["indexed_replaced"],
             "documents_with_ner": len(run["ner_lines"]),
             "duplicates": report["duplicates_by_kind"],
             "same_id_replaced": report["outcomes"]["same_id_replaced"],
