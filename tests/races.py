@@ -10,7 +10,8 @@ from tests.conftest import SAMPLES
 from transforms.record import Document, RawRecord
 
 
-def _document(text: str, url: str, published: str) -> Document:
+def document(text: str, url: str, published: str) -> Document:
+    """Return the cleaned, normalised document of a text, with the given publication date."""
     doc = stages.clean_record(RawRecord(path=url, url=url, text=text), 10_000_000)
     assert isinstance(doc, Document)
     doc = stages.normalise(doc, datetime.now(UTC))
@@ -26,10 +27,10 @@ def racing_runs() -> tuple[list[Document], list[Document]]:
     """
     original = (SAMPLES / "000_46639030fa0cfdb9.txt").read_text(encoding="utf-8")
     body = original.split("\n\n", 1)[1]
-    first = [_document(original, "https://first.example/story", "2022-01-13T18:00:00Z")]
+    first = [document(original, "https://first.example/story", "2022-01-13T18:00:00Z")]
     second = [
-        _document("Another headline\n\n" + body, "https://second.example/copy", "2022-01-14T09:00:00Z"),
-        _document("Another headline\n\n" + body, "https://third.example/same", "2022-01-15T09:00:00Z"),
+        document("Another headline\n\n" + body, "https://second.example/copy", "2022-01-14T09:00:00Z"),
+        document("Another headline\n\n" + body, "https://third.example/same", "2022-01-15T09:00:00Z"),
     ]
     for run in (first, second):
         stages.dedup_batch(run, lambda keys: {}, lambda queries: {})

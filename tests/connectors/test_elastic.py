@@ -19,7 +19,7 @@ import pytest
 from connectors.elastic import ConfigError, ElasticIndex, client_from_env, load_template
 from flows.cli import EXIT_OK, EXIT_REJECTIONS, main
 from tests.conftest import SAMPLES, finished_batches
-from tests.races import check_one_canonical, racing_runs, reconcile
+from tests.races import check_one_canonical, document, racing_runs, reconcile
 from transforms.record import Document
 
 NODE_CLASS = "tests.esnode:JsonNode"
@@ -274,21 +274,12 @@ def test_rival_canonicals_of_concurrent_runs_are_merged(es_env: dict[str, str]) 
 
 
 def _story(url: str, published: str, extra: str = "") -> Document:
-    """A document of the sample story, cleaned and normalised (optionally with a paragraph added)."""
-    from datetime import UTC, datetime
-
-    from flows import stages
-    from transforms.record import RawRecord
-
+    """A document of the sample story (optionally with a paragraph added)."""
     text = (SAMPLES / "000_46639030fa0cfdb9.txt").read_text(encoding="utf-8")
     if extra:  # after the first paragraph of the story, where no cleaner takes it for furniture
         parts = text.split("\n\n")
         text = "\n\n".join([*parts[:3], extra, *parts[3:]])
-    doc = stages.clean_record(RawRecord(path=url, url=url, text=text), 10_000_000)
-    assert isinstance(doc, Document)
-    doc = stages.normalise(doc, datetime.now(UTC))
-    doc.published_at = published
-    return doc
+    return document(text, url, published)
 
 
 NOTE = "This article was first published by another news agency and is republished here."
