@@ -1,17 +1,22 @@
 # Two commands on a fresh machine: `make samples` (install + run on the bundled samples) and
 # `make test` (install + lint + the whole test suite). Both create .venv on first use.
+#
+# Installs are reproducible: every dependency (and pip and setuptools, the build backend) is
+# pinned by constraints.txt, the set the test suite last passed with. `make lock` re-resolves it.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+# In the environment, so that pip's isolated build environment (setuptools) is pinned too.
+PIN = PIP_CONSTRAINT=$(CURDIR)/constraints.txt
 
-.PHONY: install samples test lint format quality bench clean
+.PHONY: install samples test lint format quality bench lock clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIN) $(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIN) $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 samples: install
@@ -35,5 +40,16 @@ quality: install
 bench: install
 	$(BIN)/python -m benchmarks.throughput
 
+# Re-resolve every dependency to the newest release pyproject.toml allows and record the set in
+# constraints.txt; then run `make test` (it reinstalls) and commit both if it passes.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip setuptools
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	{ echo "# Every dependency of newsdex[dev] as last tested; regenerate with \`make lock\` (see README)."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude newsdex; } > constraints.txt
+	rm -rf .lock-venv
+
 clean:
-	rm -rf $(VENV) newsdex-data .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) newsdex-data .pytest_cache .ruff_cache *.egg-info build dist

@@ -31,7 +31,7 @@ NOW = datetime.now(UTC)
 
 
 def _read_gz(path: Path) -> str:
-    from transforms.decoding import DecodeError, decode_bytes
+    from newsdex.transforms.decoding import DecodeError, decode_bytes
 
     try:
         return decode_bytes(gzip.open(path).read())[0]
@@ -55,7 +55,7 @@ def _mean(values: list[float]) -> float:
 
 # --- extraction ----------------------------------------------------------------------------------
 def _ours_html(args: tuple[str, str | None]) -> str:
-    from transforms.html import ExtractionRejected, extract_html
+    from newsdex.transforms.html import ExtractionRejected, extract_html
 
     page, url = args
     try:
@@ -65,7 +65,7 @@ def _ours_html(args: tuple[str, str | None]) -> str:
 
 
 def _ours_html_gated(args: tuple[str, str | None]) -> str:
-    from transforms.html import ExtractionRejected, extract_html
+    from newsdex.transforms.html import ExtractionRejected, extract_html
 
     page, url = args
     try:
@@ -83,8 +83,8 @@ def _plain_trafilatura(args: tuple[str, str | None]) -> str:
 
 def _ours_text(args: tuple[str, str | None]) -> str:
     from benchmarks.dumps import naive_dump
-    from transforms.boilerplate import clean_text
-    from transforms.dedup import dedupe_paragraphs
+    from newsdex.transforms.boilerplate import clean_text
+    from newsdex.transforms.dedup import dedupe_paragraphs
 
     page, _ = args
     try:
@@ -150,8 +150,8 @@ def eval_snippets(eval_dir: Path, workers: int) -> dict[str, Any]:
 
 # --- dates and metadata --------------------------------------------------------------------------
 def _our_dates(args: tuple[str, str | None]) -> str | None:
-    from transforms.html import ExtractionRejected, extract_html
-    from transforms.metadata import pick_dates
+    from newsdex.transforms.html import ExtractionRejected, extract_html
+    from newsdex.transforms.metadata import pick_dates
 
     page, url = args
     try:
@@ -204,9 +204,9 @@ def eval_dates(eval_dir: Path, workers: int) -> dict[str, Any]:
 
 
 def _our_metadata(args: tuple[str, str | None]) -> dict[str, Any]:
-    from transforms.html import ExtractionRejected, extract_html
-    from transforms.metadata import clean_authors, clean_title, pick_dates
-    from transforms.urls import registered_domain
+    from newsdex.transforms.html import ExtractionRejected, extract_html
+    from newsdex.transforms.metadata import clean_authors, clean_title, pick_dates
+    from newsdex.transforms.urls import registered_domain
 
     page, url = args
     try:
@@ -224,7 +224,7 @@ def _our_metadata(args: tuple[str, str | None]) -> dict[str, Any]:
 
 
 def _fold(text: str | None) -> str:
-    from transforms.text import line_key
+    from newsdex.transforms.text import line_key
 
     return line_key(text or "")
 
@@ -393,7 +393,7 @@ def eval_dedup(eval_dir: Path, workers: int) -> dict[str, Any]:
     """Pairwise precision/recall of near-duplicate clustering on a labelled set built from BBC articles."""
     from datasketch import MinHash, MinHashLSH
 
-    from transforms.dedup import band_keys, find_duplicates, shingles, signature
+    from newsdex.transforms.dedup import band_keys, find_duplicates, shingles, signature
 
     docs, truth = build_dedup_set(eval_dir)
     true_pairs = _pairs(truth)
@@ -439,7 +439,7 @@ def eval_dedup(eval_dir: Path, workers: int) -> dict[str, Any]:
 
 def eval_false_merges(eval_dir: Path, workers: int) -> dict[str, Any]:
     """List the pairs dedup merges among every evaluation page (they should all be real copies)."""
-    from transforms.dedup import band_keys, find_duplicates, overlap, shingles, signature
+    from newsdex.transforms.dedup import band_keys, find_duplicates, overlap, shingles, signature
 
     items: list[tuple[str, tuple[str, str | None]]] = []
     fundus = json.loads((eval_dir / "fundus" / "ground_truth.json").read_text())
@@ -478,9 +478,9 @@ def eval_false_merges(eval_dir: Path, workers: int) -> dict[str, Any]:
 # --- entities ------------------------------------------------------------------------------------
 def eval_entities(eval_dir: Path, workers: int) -> dict[str, Any]:
     """Document-level entity-set precision/recall on the hand-annotated samples, ours vs raw spaCy."""
-    from flows.stages import load_model
-    from transforms.boilerplate import clean_text
-    from transforms.entities import (
+    from newsdex.flows.stages import load_model
+    from newsdex.transforms.boilerplate import clean_text
+    from newsdex.transforms.entities import (
         LABEL_KIND,
         canonicalise,
         curated_aliases,

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flows.settings import DEFAULT_SPACY_MODELS
+from newsdex.flows.settings import DEFAULT_SPACY_MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EVAL = Path(os.environ.get("NEWSDEX_EVAL_DIR", ROOT.parent / "shared" / "eval"))
@@ -273,13 +273,20 @@ def run_pipeline(
     sink_pid = int(env.pop("sink_pid", "0"))
     with tempfile.TemporaryDirectory() as tmp:
         if "NEWSDEX_ES_URL" in env:
-            setup = [sys.executable, "-m", "flows.cli", "--data-dir", str(Path(tmp) / "data"), "setup"]
+            setup = [
+                sys.executable,
+                "-m",
+                "newsdex.flows.cli",
+                "--data-dir",
+                str(Path(tmp) / "data"),
+                "setup",
+            ]
             subprocess.run(setup, cwd=ROOT, check=True, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
         report = Path(tmp) / "report.json"
         cmd = [
             sys.executable,
             "-m",
-            "flows.cli",
+            "newsdex.flows.cli",
             "--data-dir",
             str(Path(tmp) / "data"),
             "run",
@@ -314,7 +321,7 @@ def run_pipeline(
         sampler.join()
         data = json.loads(report.read_text())
         # Which documents the run kept as distinct (read after the clock stopped).
-        export = [sys.executable, "-m", "flows.cli", "--data-dir", str(Path(tmp) / "data"), "export"]
+        export = [sys.executable, "-m", "newsdex.flows.cli", "--data-dir", str(Path(tmp) / "data"), "export"]
         subprocess.run(
             [*export, "--output-jsonl", str(Path(tmp) / "docs.jsonl")],
             cwd=ROOT,

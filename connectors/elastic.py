@@ -9,21 +9,18 @@ Readers (Kibana, `newsdex search`) use the read alias `<prefix>`; the pipeline w
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
 
-from connectors.hits import search_hit
-from transforms.record import Document, Rejection
+from newsdex import mappings
+from newsdex.connectors.hits import search_hit
+from newsdex.transforms.record import Document, Rejection
 
-MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
-TEMPLATE_FILE = MAPPINGS / "index-template.json"
 LANGS = ("en", "es", "de", "fr", "ru")
 TRANSIENT_STATUS = {429, 502, 503, 504}
 PHRASE = re.compile(r'"([^"]+)"')
@@ -45,7 +42,7 @@ class ConfigError(ValueError):
 
 def load_template() -> dict[str, Any]:
     """Return the index template from mappings/ (the document contract, written once)."""
-    return json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
+    return mappings.index_template()
 
 
 def client_from_env(url: str) -> Elasticsearch:

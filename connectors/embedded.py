@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from connectors.hits import search_hit
-from connectors.state import connect, transaction
-from transforms.record import Document
+from newsdex.connectors.hits import search_hit
+from newsdex.connectors.state import connect, transaction
+from newsdex.transforms.record import Document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-SAVED_OBJECTS = Path(__file__).resolve().parent.parent / "mappings" / "kibana" / "saved-objects.ndjson"
+from newsdex import mappings
 
 
 def load_saved_objects(read_alias: str = "newsdex") -> list[dict[str, Any]]:
     """Return the saved objects, the data view pointed at the given read alias."""
-    objects = [
-        json.loads(line) for line in SAVED_OBJECTS.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    objects = mappings.kibana_saved_objects()
     for obj in objects:
         if obj["type"] == "index-pattern":
             obj["attributes"]["title"] = read_alias

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from transforms.decoding import DecodeError, decode_bytes
-from transforms.record import RawRecord, Rejection
+from newsdex.transforms.decoding import DecodeError, decode_bytes
+from newsdex.transforms.record import RawRecord, Rejection
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt"}

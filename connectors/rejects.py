@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import IO
 
-from transforms.record import Rejection
+from newsdex.transforms.record import Rejection
 
 
 class RejectsWriter:

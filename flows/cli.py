@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from newsdex import __version__
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -33,7 +35,7 @@ def _quiet_prefect(verbose: bool) -> None:
 def _models(values: list[str] | None) -> dict[str, str] | None:
     if not values:
         return None
-    from flows.settings import DEFAULT_SPACY_MODELS
+    from newsdex.flows.settings import DEFAULT_SPACY_MODELS
 
     models = dict(DEFAULT_SPACY_MODELS)
     for value in values:
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdex", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"newsdex {__version__}")
     parser.add_argument("--data-dir", help="data directory (default ./newsdex-data or $NEWSDEX_DATA_DIR)")
     parser.add_argument("--es-url", help="Elasticsearch URL (default $NEWSDEX_ES_URL; none = embedded index)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from connectors.state import StateError, check_data_dir
-    from flows import prefect_server, workers
-    from flows.settings import Settings, SettingsError
-    from flows.stages import ModelNotInstalled, check_model
+    from newsdex.connectors.state import StateError, check_data_dir
+    from newsdex.flows import prefect_server, workers
+    from newsdex.flows.settings import Settings, SettingsError
+    from newsdex.flows.stages import ModelNotInstalled, check_model
 
     params = {
         "inputs": args.inputs,
@@ -201,8 +204,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         server = prefect_server.start_if_needed()
         if not args.dask_address:
             workers.prestart(settings.workers, settings.spacy_models.values())
-        from flows import pipeline
-        from flows.pipeline import run_pipeline
+        from newsdex.flows import pipeline
+        from newsdex.flows.pipeline import run_pipeline
 
         if not args.dask_address:
             pipeline.prime(args.inputs, pipeline.run_settings(**params), params["partition"], params["force"])
@@ -223,19 +226,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        if "flows.pipeline" in sys.modules:
-            sys.modules["flows.pipeline"].discard_primed()
+        if "newsdex.flows.pipeline" in sys.modules:
+            sys.modules["newsdex.flows.pipeline"].discard_primed()
         workers.discard_prestarted()
     if not args.quiet:
-        from flows.report import render_dict
+        from newsdex.flows.report import render_dict
 
         print(render_dict(report))
     return EXIT_REJECTIONS if report["outcomes"]["rejected"] else EXIT_OK
 
 
 def _open_index(args: argparse.Namespace) -> Any:
-    from flows.pipeline import open_index
-    from flows.settings import Settings
+    from newsdex.flows.pipeline import open_index
+    from newsdex.flows.settings import Settings
 
     settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
     if not settings.es_url and not (settings.data_dir / "index.sqlite").exists():
@@ -328,8 +331,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _es_index(args: argparse.Namespace) -> Any:
-    from connectors.elastic import ElasticIndex, client_from_env
-    from flows.settings import Settings
+    from newsdex.connectors.elastic import ElasticIndex, client_from_env
+    from newsdex.flows.settings import Settings
 
     settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
     if not settings.es_url:
@@ -339,7 +342,7 @@ def _es_index(args: argparse.Namespace) -> Any:
 
 
 def _cmd_es_admin(args: argparse.Namespace) -> int:
-    from connectors.elastic import ConfigError
+    from newsdex.connectors.elastic import ConfigError
 
     try:
         index = _es_index(args)
@@ -363,8 +366,8 @@ def _cmd_es_admin(args: argparse.Namespace) -> int:
 
 
 def _cmd_kibana(args: argparse.Namespace) -> int:
-    from connectors.kibana import import_saved_objects
-    from flows.settings import Settings
+    from newsdex.connectors.kibana import import_saved_objects
+    from newsdex.flows.settings import Settings
 
     if not args.kibana_url:
         print("newsdex: --kibana-url or NEWSDEX_KIBANA_URL is required", file=sys.stderr)
@@ -380,7 +383,7 @@ def _cmd_kibana(args: argparse.Namespace) -> int:
 
 def make_deployment(inputs: list[str], cron: str, name: str, data_dir: str | None, es_url: str | None) -> Any:
     """Return the Prefect deployment of the run flow on a cron schedule over the watched inputs."""
-    from flows.pipeline import run_pipeline
+    from newsdex.flows.pipeline import run_pipeline
 
     parameters: dict[str, Any] = {"inputs": [str(Path(p).resolve()) for p in inputs], "quiet": True}
     if data_dir:

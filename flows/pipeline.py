@@ -23,14 +23,14 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from connectors.embedded import EmbeddedIndex
-from connectors.readers import Item, Skipped, read_inputs
-from connectors.rejects import RejectsWriter
-from connectors.state import RunState
-from flows import stages
-from flows.report import RunReport
-from flows.settings import Settings
-from flows.workers import (
+from newsdex.connectors.embedded import EmbeddedIndex
+from newsdex.connectors.readers import Item, Skipped, read_inputs
+from newsdex.connectors.rejects import RejectsWriter
+from newsdex.connectors.state import RunState
+from newsdex.flows import stages
+from newsdex.flows.report import RunReport
+from newsdex.flows.settings import Settings
+from newsdex.flows.workers import (
     Pending,
     PrefectTaskPool,
     WorkerPool,
@@ -39,16 +39,16 @@ from flows.workers import (
     run_ner,
     worker_pool,
 )
-from flows.writer import SinkWriter
-from transforms import PIPELINE_VERSION
-from transforms.record import Document, RawRecord, Rejection
-from transforms.text import short_hash
+from newsdex.flows.writer import SinkWriter
+from newsdex.transforms import PIPELINE_VERSION
+from newsdex.transforms.record import Document, RawRecord, Rejection
+from newsdex.transforms.text import short_hash
 
 
 def open_index(settings: Settings) -> Any:
     """Return the configured sink: Elasticsearch when a URL is set, else the embedded index."""
     if settings.es_url:
-        from connectors.elastic import ElasticIndex
+        from newsdex.connectors.elastic import ElasticIndex
 
         return ElasticIndex.from_settings(settings)
     return EmbeddedIndex(settings.data_dir)
@@ -61,11 +61,13 @@ def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
-def in_partition(item: Item, partition: tuple[int, int]) -> bool:
+def in_partition(item: Item, partition: tuple[int, int], inputs: list[str]) -> bool:
     """Return True when the item belongs to partition k of n (stable hash of its input position).
 
     Several workers each run `--partition k/n` over the same inputs and together cover every record
-    exactly once; they share dedup state through the index.
+    exactly once; they share dedup state through the index. The position is taken relative to the
+    input argument the file came from, so workers that mount one inbox at different paths (other
+    machines, containers) still agree on every record's partition.
     """
     k, n = partition
     where = (
@@ -73,8 +75,22 @@ def in_partition(item: Item, partition: tuple[int, int]) -> bool:
         if isinstance(item, Rejection)
         else ({"path": item.path} if isinstance(item, Skipped) else item.origin())
     )
-    key = f"{where.get('path')}\x1f{where.get('line')}\x1f{where.get('offset')}"
+    path = relative_to_inputs(str(where.get("path")), inputs)
+    key = f"{path}\x1f{where.get('line')}\x1f{where.get('offset')}"
     return int(short_hash(key, 8), 16) % n == k
+
+
+def relative_to_inputs(path: str, inputs: list[str]) -> str:
+    """Return the path relative to the folder of the input argument that names it (else as it is)."""
+    for spec in inputs:
+        root = Path(spec.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0] or ".")
+        if not root.is_dir():
+            root = root.parent
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path
 
 
 def batch_key(records: list[RawRecord], sink: str) -> str:
@@ -284,7 +300,7 @@ class BatchSource:
         self._sink = settings.es_url + "|" + settings.es_index if settings.es_url else "embedded"
         items_in: Iterable[Item] = read_inputs(inputs, settings.max_bytes)
         if partition:
-            items_in = (i for i in items_in if in_partition(i, partition))
+            items_in = (i for i in items_in if in_partition(i, partition, list(inputs)))
         self._chunks = batched(items_in, settings.batch_size)
         self._state = RunState(settings.data_dir)  # its own connection: batch_done runs ahead
         self._window: deque[Batch] = deque()

@@ -53,7 +53,7 @@ class TemporaryServer:
             [
                 sys.executable,
                 "-m",
-                "flows.prefect_server",
+                "newsdex.flows.prefect_server",
                 str(os.getpid()),
                 "--app-dir",
                 str(Path(prefect.__file__).parent.parent),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transforms.record import Rejection
+from newsdex.transforms.record import Rejection
 
 
 @dataclass(slots=True)

@@ -14,10 +14,10 @@ from typing import Any
 
 from ftfy import fix_text
 
-from transforms import PIPELINE_VERSION
-from transforms.boilerplate import clean_text
-from transforms.dates import find_mentioned_dates, parse_datetime
-from transforms.dedup import (
+from newsdex.transforms import PIPELINE_VERSION
+from newsdex.transforms.boilerplate import clean_text
+from newsdex.transforms.dates import find_mentioned_dates, parse_datetime
+from newsdex.transforms.dedup import (
     band_keys,
     canonical_order,
     dedupe_paragraphs,
@@ -27,7 +27,7 @@ from transforms.dedup import (
     shingles,
     signature,
 )
-from transforms.entities import (
+from newsdex.transforms.entities import (
     NER_COMPONENTS,
     DocEntities,
     canonicalise,
@@ -35,10 +35,10 @@ from transforms.entities import (
     mentions_from_spacy,
     resolve_document,
 )
-from transforms.html import ExtractionRejected, extract_html
-from transforms.metadata import normalise_document
-from transforms.record import Document, RawRecord, Rejection
-from transforms.text import line_key, words
+from newsdex.transforms.html import ExtractionRejected, extract_html
+from newsdex.transforms.metadata import normalise_document
+from newsdex.transforms.record import Document, RawRecord, Rejection
+from newsdex.transforms.text import line_key, words
 
 # A short paragraph seen in this many documents of one source is template furniture.
 TEMPLATE_MIN_DOCS = 3

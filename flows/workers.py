@@ -24,9 +24,9 @@ from multiprocessing import get_context
 from types import FrameType
 from typing import Any, TypeVar
 
-from flows import stages
-from transforms.entities import DocEntities
-from transforms.record import Document, RawRecord, Rejection
+from newsdex.flows import stages
+from newsdex.transforms.entities import DocEntities
+from newsdex.transforms.record import Document, RawRecord, Rejection
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -342,7 +342,7 @@ def _warm_worker(models: tuple[str, ...]) -> None:
     """Load what every document needs once per worker process: the extraction stack and the models."""
     import trafilatura  # noqa: F401
 
-    from transforms.language import detect_language
+    from newsdex.transforms.language import detect_language
 
     detect_language("warm up the language profiles with a sentence long enough to be judged at all")
     for model in models:

@@ -19,7 +19,7 @@ from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
 
-from transforms.record import Document
+from newsdex.transforms.record import Document
 
 Done = Callable[[dict[str, Any], set[str]], None]
 

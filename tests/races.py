@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flows import stages
+from newsdex.flows import stages
+from newsdex.transforms.record import Document, RawRecord
 from tests.conftest import SAMPLES
-from transforms.record import Document, RawRecord
 
 
 def document(text: str, url: str, published: str) -> Document:

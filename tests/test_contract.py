@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
+from newsdex import mappings
+from newsdex.transforms.record import CONTRACT_FIELDS, Document
 
-from tests.conftest import ROOT
-from transforms.record import CONTRACT_FIELDS, Document
-
-TEMPLATE = json.loads((ROOT / "mappings" / "index-template.json").read_text())
+TEMPLATE = mappings.index_template()
 
 
 def test_template_describes_exactly_the_contract_fields() -> None:

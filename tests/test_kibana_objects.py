@@ -7,10 +7,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-from connectors.kibana import SAVED_OBJECTS, import_saved_objects, load_saved_objects
-from tests.conftest import ROOT
+from newsdex import mappings
+from newsdex.connectors.kibana import import_saved_objects, load_saved_objects
 
-TEMPLATE = json.loads((ROOT / "mappings" / "index-template.json").read_text())
+TEMPLATE = mappings.index_template()
 
 
 def _template_fields() -> set[str]:
@@ -28,7 +28,7 @@ def _template_fields() -> set[str]:
 
 
 def test_every_line_parses_and_ids_are_unique() -> None:
-    lines = [line for line in SAVED_OBJECTS.read_text().splitlines() if line.strip()]
+    lines = [line for line in mappings.read_text(mappings.KIBANA_SAVED_OBJECTS).splitlines() if line.strip()]
     objects = [json.loads(line) for line in lines]
     assert len({(o["type"], o["id"]) for o in objects}) == len(objects)
     assert {o["type"] for o in objects} == {"index-pattern", "search", "visualization", "dashboard"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from transforms.text import line_key, squash, words
+from newsdex.transforms.text import line_key, squash, words
 
 # --- line shapes -------------------------------------------------------------------------------
 HEADER_LINE = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\s+(https?://\S+)$", re.I)

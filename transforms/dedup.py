@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xxhash
 
-from transforms.text import line_key, short_hash
+from newsdex.transforms.text import line_key, short_hash
 
 if TYPE_CHECKING:
     from datasketch import MinHash

@@ -23,7 +23,7 @@ from typing import Any
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
-from transforms.text import line_key, squash
+from newsdex.transforms.text import line_key, squash
 
 LABEL_KIND = {
     "PERSON": "person",

@@ -14,8 +14,8 @@ from ftfy import fix_encoding
 from lxml import html as lxml_html
 from trafilatura.settings import use_config
 
-from transforms.boilerplate import boilerplate_reason
-from transforms.text import line_key, words
+from newsdex.transforms.boilerplate import boilerplate_reason
+from newsdex.transforms.text import line_key, words
 
 # Section, tag and listing paths: pages there are link hubs, not articles.
 LISTING_PATH = re.compile(

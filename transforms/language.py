@@ -5,7 +5,7 @@ from __future__ import annotations
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
-from transforms.text import words
+from newsdex.transforms.text import words
 
 # langdetect samples n-grams at random; a fixed seed makes the same text give the same answer.
 DetectorFactory.seed = 0

@@ -6,11 +6,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from transforms.dates import date_from_url, normalise_date
-from transforms.language import detect_language
-from transforms.record import Document
-from transforms.text import QUOTES, line_key, short_hash, squash, words
-from transforms.urls import normalise_url, registered_domain
+from newsdex.transforms.dates import date_from_url, normalise_date
+from newsdex.transforms.language import detect_language
+from newsdex.transforms.record import Document
+from newsdex.transforms.text import QUOTES, line_key, short_hash, squash, words
+from newsdex.transforms.urls import normalise_url, registered_domain
 
 TITLE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|»|·)\s+")
 AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,|&|\band\b|\bund\b|\by\b|\bet\b|\bi\b)\s*")

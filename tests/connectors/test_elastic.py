@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from connectors.elastic import ConfigError, ElasticIndex, client_from_env, load_template
-from flows.cli import EXIT_OK, EXIT_REJECTIONS, main
+from newsdex.connectors.elastic import ConfigError, ElasticIndex, client_from_env, load_template
+from newsdex.flows.cli import EXIT_OK, EXIT_REJECTIONS, main
+from newsdex.transforms.record import Document
 from tests.conftest import SAMPLES, finished_batches
 from tests.races import check_one_canonical, document, racing_runs, reconcile
-from transforms.record import Document
 
 NODE_CLASS = "tests.esnode:JsonNode"
 REAL_CLUSTER = os.environ.get("NEWSDEX_TEST_ES_URL")
@@ -286,7 +286,7 @@ NOTE = "This article was first published by another news agency and is republish
 
 
 def _dedup(docs: list[Document], index: ElasticIndex) -> list[Document]:
-    from flows import stages
+    from newsdex.flows import stages
 
     return stages.dedup_batch(docs, index.existing_exact, index.band_candidates)[0]
 
@@ -295,7 +295,7 @@ def test_a_batch_in_flight_is_seen_by_the_next_batch_and_finished_in_order(es_en
     import threading
     import time
 
-    from flows.writer import SinkWriter
+    from newsdex.flows.writer import SinkWriter
 
     index = _index(es_env)
     gate = threading.Event()
@@ -344,8 +344,8 @@ def test_a_batch_in_flight_is_seen_by_the_next_batch_and_finished_in_order(es_en
 def test_a_refused_document_in_flight_is_forgotten_and_failures_reach_the_flow(
     es_env: dict[str, str],
 ) -> None:
-    from connectors.elastic import SinkUnavailable
-    from flows.writer import SinkWriter
+    from newsdex.connectors.elastic import SinkUnavailable
+    from newsdex.flows.writer import SinkWriter
 
     index = _index(es_env)
     bad = _story("https://first.example/story", "not a date")  # the server refuses it (400)
@@ -391,7 +391,7 @@ def test_dedup_memory_of_a_run_is_bounded(es_env: dict[str, str], monkeypatch: p
 def test_a_copy_of_a_document_the_server_refuses_becomes_the_canonical(
     es_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import pipeline
+    from newsdex.flows import pipeline
 
     original = (SAMPLES / "000_46639030fa0cfdb9.txt").read_text(encoding="utf-8")
     rows = [

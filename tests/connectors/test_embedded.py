@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from connectors.embedded import FTS_BY_ROWID, EmbeddedIndex
+from newsdex.connectors.embedded import FTS_BY_ROWID, EmbeddedIndex
 from tests.races import racing_runs
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.readers import Skipped, read_inputs
-from transforms.record import RawRecord, Rejection
+from newsdex.connectors.readers import Skipped, read_inputs
+from newsdex.transforms.record import RawRecord, Rejection
 
 MAX = 1_000_000
 ARTICLE = "<html><body><article><p>" + "Some article text here. " * 40 + "</p></article></body></html>"

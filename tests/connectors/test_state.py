@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.state import RunState
+from newsdex.connectors.state import RunState
 
 
 def test_line_doc_counts_per_source_with_a_cap(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from connectors.readers import Skipped, read_inputs
-from transforms.record import RawRecord, Rejection
+from newsdex.connectors.readers import Skipped, read_inputs
+from newsdex.transforms.record import RawRecord, Rejection
 
 PAGE = (
     "<html><head><title>Talks</title></head><body><article>"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from connectors.embedded import EmbeddedIndex
+from newsdex.connectors.embedded import EmbeddedIndex
 from tests.conftest import ROOT, SAMPLES
 from tests.races import check_one_canonical, racing_runs, reconcile
 
@@ -38,7 +38,7 @@ def test_two_partitions_running_at_once_leave_one_canonical_per_story(tmp_path: 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     data_dir = tmp_path / "data"
-    cmd = [sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "run", "--quiet"]
+    cmd = [sys.executable, "-m", "newsdex.flows.cli", "--data-dir", str(data_dir), "run", "--quiet"]
     # Each run its own Prefect home, as two Prefect workers on two machines would have.
     runs = [
         subprocess.Popen(
@@ -50,7 +50,7 @@ def test_two_partitions_running_at_once_leave_one_canonical_per_story(tmp_path: 
     ]
     assert [p.wait(timeout=600) for p in runs] == [0, 0]
     out = tmp_path / "export.jsonl"
-    export = [sys.executable, "-m", "flows.cli", "--data-dir", str(data_dir), "export"]
+    export = [sys.executable, "-m", "newsdex.flows.cli", "--data-dir", str(data_dir), "export"]
     subprocess.run([*export, "--output-jsonl", str(out)], cwd=ROOT, check=True)
     docs = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(docs) == len(rows)  # nothing lost, nothing twice
@@ -62,7 +62,16 @@ def test_two_partitions_running_at_once_leave_one_canonical_per_story(tmp_path: 
     single = tmp_path / "single"
     subprocess.run([*cmd[:3], "--data-dir", str(single), "run", "--quiet", str(corpus)], cwd=ROOT, check=True)
     subprocess.run(
-        [sys.executable, "-m", "flows.cli", "--data-dir", str(single), "export", "--output-jsonl", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "newsdex.flows.cli",
+            "--data-dir",
+            str(single),
+            "export",
+            "--output-jsonl",
+            str(out),
+        ],
         cwd=ROOT,
         check=True,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_OK, main
+from newsdex.flows.cli import EXIT_OK, main
 from tests.conftest import SAMPLES
 
 distributed = pytest.importorskip("distributed")

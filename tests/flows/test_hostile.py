@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_REJECTIONS, main
+from newsdex.flows.cli import EXIT_REJECTIONS, main
 from tests.conftest import finished_batches
 
 pytestmark = pytest.mark.slow
@@ -173,7 +173,7 @@ def test_sigkill_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_pat
     cmd = [
         sys.executable,
         "-m",
-        "flows.cli",
+        "newsdex.flows.cli",
         "--data-dir",
         str(data_dir),
         "run",

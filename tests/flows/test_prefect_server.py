@@ -11,12 +11,12 @@ import urllib.request
 
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows import prefect_server
+from newsdex.flows import prefect_server
 from tests.conftest import ROOT
 
 CHILD = """
 import sys
-from flows import prefect_server
+from newsdex.flows import prefect_server
 server = prefect_server.start_if_needed()
 server.wait_ready()
 print(server.process.pid, server.api_url, flush=True)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from flows.cli import EXIT_OK, EXIT_REJECTIONS, EXIT_USAGE, main
+from newsdex.flows.cli import EXIT_OK, EXIT_REJECTIONS, EXIT_USAGE, main
+from newsdex.transforms.record import CONTRACT_FIELDS
 from tests.conftest import SAMPLES
-from transforms.record import CONTRACT_FIELDS
 
 pytestmark = pytest.mark.slow
 
@@ -243,7 +243,7 @@ def test_partitions_cover_the_input_exactly_once(tmp_path: Path) -> None:
 
 
 def test_scheduled_deployment_runs_the_flow_on_the_cron(tmp_path: Path) -> None:
-    from flows.cli import make_deployment
+    from newsdex.flows.cli import make_deployment
 
     deployment = make_deployment([str(tmp_path)], "*/30 * * * *", "inbox", str(tmp_path / "data"), None)
     assert deployment.name == "inbox"
@@ -267,7 +267,7 @@ def test_run_options_reach_the_workers(tmp_path: Path) -> None:
 
 
 def test_the_flow_takes_the_batches_primed_for_its_parameters_only(tmp_path: Path) -> None:
-    from flows import pipeline, prefect_server
+    from newsdex.flows import pipeline, prefect_server
 
     with prefect_server.using(prefect_server.start_if_needed()):
         same = {"inputs": [str(SAMPLES)], "data_dir": str(tmp_path / "a"), "batch_size": 2}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from flows import workers
-from flows.workers import DocumentTimeout, WorkerPool, _with_time_limit, prepare_record
-from transforms.record import Document, RawRecord, Rejection
+from newsdex.flows import workers
+from newsdex.flows.workers import DocumentTimeout, WorkerPool, _with_time_limit, prepare_record
+from newsdex.transforms.record import Document, RawRecord, Rejection
 
 PAGE = (
     "<html><body><article>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.boilerplate import boilerplate_reason, clean_text, metadata_kind, split_glued
+from newsdex.transforms.boilerplate import boilerplate_reason, clean_text, metadata_kind, split_glued
 
 # Lines of each sample that are page furniture: none may survive in the body.
 BOILERPLATE = {

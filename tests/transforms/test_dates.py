@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from transforms.dates import date_from_url, find_mentioned_dates, normalise_date
+from newsdex.transforms.dates import date_from_url, find_mentioned_dates, normalise_date
 
 FETCHED = datetime(2022, 1, 20, 12, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.decoding import DecodeError, declared_charset, decode_bytes, sniff_binary
+from newsdex.transforms.decoding import DecodeError, declared_charset, decode_bytes, sniff_binary
 
 RUSSIAN = "Правительство объявило во вторник о новых налогах для крупных компаний."
 GERMAN = "Größere Änderungen für Bürger: die Straßenbahn fährt später."

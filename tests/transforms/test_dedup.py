@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.boilerplate import clean_text
-from transforms.dedup import (
+from newsdex.transforms.boilerplate import clean_text
+from newsdex.transforms.dedup import (
     band_keys,
     canonical_order,
     dedupe_paragraphs,

@@ -4,9 +4,9 @@ from collections import Counter
 
 import pytest
 
-from flows.stages import load_model
-from transforms.boilerplate import clean_text
-from transforms.entities import (
+from newsdex.flows.stages import load_model
+from newsdex.transforms.boilerplate import clean_text
+from newsdex.transforms.entities import (
     DocEntities,
     Mention,
     canonicalise,

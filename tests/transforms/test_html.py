@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.html import ExtractionRejected, extract_html
+from newsdex.transforms.html import ExtractionRejected, extract_html
 
 PARAGRAPHS = "".join(
     f"<p>Paragraph {i}: the city council voted on the new budget after a debate that lasted {i} hours.</p>"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.language import detect_language
+from newsdex.transforms.language import detect_language
 
 TEXTS = {
     "en": "The government announced on Tuesday that it would raise taxes on large companies to pay for new hospitals and schools across the country.",

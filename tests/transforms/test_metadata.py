@@ -4,9 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from transforms.boilerplate import clean_text
-from transforms.metadata import clean_authors, clean_tags, clean_title, document_id, normalise_document
-from transforms.record import Document
+from newsdex.transforms.boilerplate import clean_text
+from newsdex.transforms.metadata import (
+    clean_authors,
+    clean_tags,
+    clean_title,
+    document_id,
+    normalise_document,
+)
+from newsdex.transforms.record import Document
 
 FETCHED = datetime(2022, 1, 20, tzinfo=UTC)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.text import line_key
+from newsdex.transforms.text import line_key
 
 
 @pytest.mark.parametrize(

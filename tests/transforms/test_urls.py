@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.urls import normalise_url, registered_domain
+from newsdex.transforms.urls import normalise_url, registered_domain
 
 
 @pytest.mark.parametrize(
