@@ -1,4 +1,5 @@
-"""Run state kept in the data directory: source template lines, learned entity aliases, finished batches."""
+"""Run state kept in the data directory: source template lines, learned entity aliases, finished batches
+and the records they finished."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ CREATE TABLE IF NOT EXISTS line_seen (source TEXT NOT NULL, key TEXT NOT NULL, d
 CREATE TABLE IF NOT EXISTS aliases (kind TEXT NOT NULL, variant TEXT NOT NULL, canonical TEXT NOT NULL,
                                     PRIMARY KEY (kind, variant)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (key TEXT PRIMARY KEY, finished_at TEXT NOT NULL, counts TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records_done (key TEXT PRIMARY KEY, doc_id TEXT) WITHOUT ROWID;
 """
 
 
@@ -93,18 +95,31 @@ class RunState:
         with self._tx():
             self.conn.executemany("INSERT OR IGNORE INTO aliases VALUES (?,?,?)", rows)
 
-    def batch_done(self, key: str) -> dict[str, object] | None:
-        """Return the counts of a batch finished in an earlier run, or None."""
-        row = self.conn.execute("SELECT counts FROM batches WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def mark_batch(self, key: str, counts: Mapping[str, object]) -> None:
-        """Mark a batch as finished (after its documents are durably indexed)."""
+    def mark_batch(
+        self, key: str, counts: Mapping[str, object], records: Iterable[tuple[str, str | None]] = ()
+    ) -> None:
+        """Mark a batch and its records (record key, document id or None if rejected) as finished,
+        in one transaction, after its documents are durably indexed."""
         with self._tx():
             self.conn.execute(
                 "INSERT OR REPLACE INTO batches VALUES (?,?,?)",
                 (key, datetime.now(UTC).isoformat(), json.dumps(dict(counts))),
             )
+            self.conn.executemany("INSERT OR REPLACE INTO records_done VALUES (?,?)", records)
+
+    def records_done(self, keys: Iterable[str]) -> dict[str, str | None]:
+        """Return the record keys an earlier run finished, each with its document id (None: rejected).
+
+        Records, not batches, are the unit: a watched folder that gains one file re-reads the old
+        ones in the same batch, and they must come out `already_done`, not indexed again.
+        """
+        keys = list(keys)
+        out: dict[str, str | None] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            query = f"SELECT key, doc_id FROM records_done WHERE key IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(query, chunk).fetchall())
+        return out
 
     def _tx(self) -> _Transaction:
         return _Transaction(self.conn)

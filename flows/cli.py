@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,21 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_REJECTIONS = 3
+# Stopped by a signal: 128 + its number, as shells report it.
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+class Interrupted(BaseException):
+    """SIGTERM, raised in the main thread (like KeyboardInterrupt for SIGINT) so the run stops cleanly."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -136,10 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--kibana-url", default=os.environ.get("NEWSDEX_KIBANA_URL"), help="default $NEWSDEX_KIBANA_URL"
     )
 
-    serve = sub.add_parser("serve", help="serve a scheduled deployment of the run flow (Prefect)")
-    serve.add_argument("inputs", nargs="+", help="watched input folder(s)")
-    serve.add_argument("--cron", required=True, help='cron schedule, e.g. "0 * * * *"')
-    serve.add_argument("--name", default="newsdex-scheduled")
+    serve = sub.add_parser(
+        "serve",
+        help="run the pipeline on a schedule over watched folders (a Prefect deployment served by this process)",
+    )
+    serve.add_argument("inputs", nargs="+", help="watched input folder(s), files or globs")
+    when = serve.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", help='cron schedule, e.g. "*/15 * * * *" (UTC)')
+    when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS seconds")
+    serve.add_argument(
+        "--name", default="newsdex-scheduled", help="deployment name (default newsdex-scheduled)"
+    )
+    serve.add_argument(
+        "--prefect-port",
+        type=int,
+        default=4200,
+        help="port of the local Prefect server serve starts when PREFECT_API_URL is not set (4200; a free "
+        "one if taken)",
+    )
     return parser
 
 
@@ -163,16 +193,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "kibana":
             return _cmd_kibana(args)
     except KeyboardInterrupt:
-        return EXIT_FAILED
+        return EXIT_SIGINT
+    except Interrupted:
+        return EXIT_SIGTERM
     return EXIT_USAGE
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from newsdex.connectors.state import StateError, check_data_dir
     from newsdex.flows import prefect_server, workers
+    from newsdex.flows.report import interruption
     from newsdex.flows.settings import Settings, SettingsError
     from newsdex.flows.stages import ModelNotInstalled, check_model
 
+    # SIGTERM (systemd, docker stop, kill) stops the run like Ctrl-C does: report, workers, exit code.
+    signal.signal(signal.SIGTERM, _raise_interrupted)
     params = {
         "inputs": args.inputs,
         "data_dir": args.data_dir,
@@ -225,6 +260,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except Exception as err:
         print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except BaseException as err:
+        if not _is_interruption(err):
+            raise
+        where = f"; report in {args.report}" if args.report else ""
+        print(
+            f"newsdex: run {interruption(err)}; what was indexed stays, the next run redoes the rest{where}",
+            file=sys.stderr,
+        )
+        return EXIT_SIGINT if isinstance(err, KeyboardInterrupt) else EXIT_SIGTERM
     finally:
         if "newsdex.flows.pipeline" in sys.modules:
             sys.modules["newsdex.flows.pipeline"].discard_primed()
@@ -234,6 +278,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         print(render_dict(report))
     return EXIT_REJECTIONS if report["outcomes"]["rejected"] else EXIT_OK
+
+
+def _is_interruption(err: BaseException) -> bool:
+    from prefect.exceptions import TerminationSignal
+
+    return isinstance(err, KeyboardInterrupt | Interrupted | TerminationSignal)
 
 
 def _open_index(args: argparse.Namespace) -> Any:
@@ -381,25 +431,37 @@ def _cmd_kibana(args: argparse.Namespace) -> int:
     return EXIT_OK if result.get("success", False) else EXIT_FAILED
 
 
-def make_deployment(inputs: list[str], cron: str, name: str, data_dir: str | None, es_url: str | None) -> Any:
-    """Return the Prefect deployment of the run flow on a cron schedule over the watched inputs."""
-    from newsdex.flows.pipeline import run_pipeline
-
-    parameters: dict[str, Any] = {"inputs": [str(Path(p).resolve()) for p in inputs], "quiet": True}
-    if data_dir:
-        parameters["data_dir"] = str(Path(data_dir).resolve())
-    if es_url:
-        parameters["es_url"] = es_url
-    return run_pipeline.to_deployment(name=name, cron=cron, parameters=parameters)
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from prefect import serve
+    from newsdex.flows.prefect_server import ServerError
+    from newsdex.flows.serve import ServeError, ServeFailed, serve
+    from newsdex.flows.settings import Settings, SettingsError
 
-    # Blocks, running the flow on the schedule; finished batches are skipped on every run, so a
-    # watched folder only costs the new files.
-    serve(make_deployment(args.inputs, args.cron, args.name, args.data_dir, args.es_url))
-    return EXIT_OK
+    try:
+        settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
+        for spec in args.inputs:
+            if not any(ch in spec for ch in "*?[") and not Path(spec).exists():
+                raise ServeError(f"watched input {spec} does not exist")
+        code = serve(
+            args.inputs,
+            cron=args.cron,
+            interval=args.interval,
+            name=args.name,
+            data_dir=settings.data_dir,
+            es_url=settings.es_url,
+            port=args.prefect_port,
+        )
+    except (ServeError, SettingsError) as err:
+        print(f"newsdex: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ServerError, ServeFailed) as err:
+        print(f"newsdex: serve failed: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    # Everything serve started is stopped by now (runs, workers, the local server). What is left is
+    # Prefect's daemon threads, whose interpreter shutdown can take seconds on a busy machine; a
+    # stopped service must not keep systemd or `docker stop` waiting for them.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from newsdex.connectors.readers import Item, Skipped, read_inputs
 from newsdex.connectors.rejects import RejectsWriter
 from newsdex.connectors.state import RunState
 from newsdex.flows import stages
-from newsdex.flows.report import RunReport
+from newsdex.flows.report import RunReport, interruption
 from newsdex.flows.settings import Settings
 from newsdex.flows.workers import (
     Pending,
@@ -93,13 +93,17 @@ def relative_to_inputs(path: str, inputs: list[str]) -> str:
     return path
 
 
-def batch_key(records: list[RawRecord], sink: str) -> str:
-    """Return a key naming this exact batch (sink, inputs, positions, content, pipeline version)."""
-    parts = [PIPELINE_VERSION, sink]
-    for r in records:
-        payload = r.html if r.html is not None else r.text or ""
-        parts.append(f"{r.path}\x1f{r.line}\x1f{r.offset}\x1f{r.url}\x1f{short_hash(payload, 32)}")
-    return short_hash("\x1e".join(parts), 32)
+def record_key(record: RawRecord, sink: str) -> str:
+    """Return a key naming this exact record (sink, input position, content, pipeline version): the
+    unit of "already done" across runs."""
+    payload = record.html if record.html is not None else record.text or ""
+    where = f"{record.path}\x1f{record.line}\x1f{record.offset}\x1f{record.url}"
+    return short_hash(f"{PIPELINE_VERSION}\x1f{sink}\x1f{where}\x1f{short_hash(payload, 32)}", 32)
+
+
+def batch_key(record_keys: list[str]) -> str:
+    """Return a key naming this exact batch (the keys of its records, in order)."""
+    return short_hash("\x1e".join(record_keys), 32)
 
 
 @task(name="clean-normalise", cache_policy=NO_CACHE)
@@ -234,6 +238,14 @@ def run_pipeline(
         report.status = "failed"
         report.error = f"{type(err).__name__}: {err}"
         raise
+    except BaseException as err:
+        # SIGINT (KeyboardInterrupt) or SIGTERM (Prefect's TerminationSignal, or the CLI's own): stop
+        # now. Batches not yet marked done are redone by the next run; what is indexed stays.
+        report.status = "interrupted"
+        report.error = interruption(err)
+        report.interrupted = report.records - report.accounted
+        pool.terminate()
+        raise
     finally:
         report.finished_at = datetime.now(UTC).isoformat()
         report.workers = pool.size
@@ -249,8 +261,8 @@ def run_pipeline(
         if progress:
             sys.stderr.write("\n")
         if report_path:
-            report.write(Path(report_path))
-        if output_jsonl and report.status != "failed":
+            report.write(Path(report_path.replace("{run_id}", run_id)))
+        if output_jsonl and report.status.startswith("completed"):
             _write_jsonl(Path(output_jsonl), index, written_ids)
         index.close()
         state.close()
@@ -265,12 +277,14 @@ WORKER_STAGES = {"clean_normalise": "prepare_record", "enrich": "entities_of"}
 
 @dataclass(slots=True)
 class Batch:
-    """One batch of the input: its records, its idempotency key, and either its earlier outcome or its
-    pending cleaning; plus the reading-stage skips and rejections among its items (counted by the flow)."""
+    """One batch of the input: the records to process with their keys and pending cleaning, the
+    document ids of records an earlier run finished, plus the reading-stage skips and rejections
+    among its items (counted by the flow)."""
 
     records: list[RawRecord]
+    record_keys: list[str] = field(default_factory=list)
     key: str = ""
-    done: dict[str, object] | None = None
+    done: list[str | None] = field(default_factory=list)
     pending: Pending | None = None
     skipped: list[Skipped] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
@@ -281,7 +295,8 @@ class BatchSource:
 
     Cleaning is per document and needs no shared state, so it runs ahead at low priority: while the
     flow's process strips templates, dedups and indexes batch k, the workers clean k+1 and k+2, and
-    NER of batch k (urgent) overtakes them. Finished batches (by key, in the state) are not cleaned.
+    NER of batch k (urgent) overtakes them. Records an earlier run finished (by key, in the state) are
+    not cleaned again.
     """
 
     def __init__(
@@ -302,7 +317,7 @@ class BatchSource:
         if partition:
             items_in = (i for i in items_in if in_partition(i, partition, list(inputs)))
         self._chunks = batched(items_in, settings.batch_size)
-        self._state = RunState(settings.data_dir)  # its own connection: batch_done runs ahead
+        self._state = RunState(settings.data_dir)  # its own connection: records_done runs ahead
         self._window: deque[Batch] = deque()
         self._exhausted = False
 
@@ -333,12 +348,17 @@ class BatchSource:
                 else:
                     batch.records.append(item)
             if batch.records:
-                batch.key = batch_key(batch.records, self._sink)
-                batch.done = None if self._force else self._state.batch_done(batch.key)
-                if batch.done is None:
-                    s = self._settings
-                    jobs = [(r, s.max_chars, s.doc_timeout, self.started) for r in batch.records]
-                    batch.pending = self.pool.submit(prepare_record, jobs, self.pool.AHEAD)
+                keys = [record_key(r, self._sink) for r in batch.records]
+                done = {} if self._force else self._state.records_done(keys)
+                batch.done = [done[k] for k in keys if k in done]
+                todo = [(r, k) for r, k in zip(batch.records, keys, strict=True) if k not in done]
+                batch.records = [r for r, _ in todo]
+                batch.record_keys = [k for _, k in todo]
+            if batch.records:
+                batch.key = batch_key(batch.record_keys)
+                s = self._settings
+                jobs = [(r, s.max_chars, s.doc_timeout, self.started) for r in batch.records]
+                batch.pending = self.pool.submit(prepare_record, jobs, self.pool.AHEAD)
             self._window.append(batch)
 
     def close(self) -> None:
@@ -401,18 +421,17 @@ def _run_batch(
     report: RunReport,
     written_ids: list[str],
 ) -> None:
-    report.records += len(batch.rejected) + len(batch.records)
+    report.records += len(batch.rejected) + len(batch.done) + len(batch.records)
     for skipped in batch.skipped:
         report.skipped[skipped.kind] += 1
     for rejection in batch.rejected:
         report.reject(rejection)
         rejects.write(rejection)
-    if not batch.records:
-        return
+    report.already_done += len(batch.done)
+    written_ids.extend(doc_id for doc_id in batch.done if doc_id)
     if batch.pending is None:
-        report.already_done += len(batch.records)
-        report.batches_skipped += 1
-        written_ids.extend((batch.done or {}).get("ids", []))  # type: ignore[call-overload]
+        if batch.done:
+            report.batches_skipped += 1
         return
     report.batches += 1
 
@@ -431,7 +450,9 @@ def _run_batch(
     # the two stages that fan out run as plain functions instead of wrapping tasks around tasks.
     fan_out = _plain if isinstance(pool, PrefectTaskPool) else _as_task
     with clock("clean_normalise"):
-        docs = keep_documents(fan_out(prepare_task, batch.pending))
+        prepared = fan_out(prepare_task, batch.pending)
+        prepared_ids = [item.id if isinstance(item, Document) else None for item in prepared]
+        docs = keep_documents(prepared)
     with clock("templates"):
         stripped, seen_lines = _as_task(templates_task, docs, state)
         docs = keep_documents(stripped)
@@ -461,8 +482,11 @@ def _run_batch(
         keep_documents(counts["rejected"])
         ids = [d.id for d in docs if d.id not in refused]
         written_ids.extend(ids)
+        kept = set(ids)
         state.mark_batch(
-            batch.key, {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]}
+            batch.key,
+            {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]},
+            [(k, i if i in kept else None) for k, i in zip(batch.record_keys, prepared_ids, strict=True)],
         )
 
     with clock("index"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ class RunReport:
     indexed_replaced: int = 0
     same_id_replaced: int = 0
     already_done: int = 0
+    # Read, but the run was interrupted before their batch finished: the next run does them.
+    interrupted: int = 0
     batches: int = 0
     batches_skipped: int = 0
     notes: Counter[str] = field(default_factory=Counter)
@@ -52,6 +55,7 @@ class RunReport:
             + self.indexed_replaced
             + self.same_id_replaced
             + self.already_done
+            + self.interrupted
         )
 
     def reconciles(self) -> bool:
@@ -74,6 +78,7 @@ class RunReport:
                 "already_done": self.already_done,
                 "same_id_replaced": self.same_id_replaced,
                 "rejected": sum(self.rejected.values()),
+                "interrupted": self.interrupted,
             },
             "rejected_by_reason": dict(sorted(self.rejected.items())),
             "empty_after_cleaning": self.rejected.get("empty_after_cleaning", 0),
@@ -98,6 +103,15 @@ class RunReport:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
+def interruption(err: BaseException) -> str:
+    """Return what stopped a run, e.g. "interrupted by SIGTERM"."""
+    signum = getattr(err, "signal", None) or getattr(err, "signum", None)
+    if isinstance(err, KeyboardInterrupt):
+        signum = signal.SIGINT
+    name = signal.Signals(signum).name if signum else type(err).__name__
+    return f"interrupted by {name}"
+
+
 def render_dict(report: dict[str, Any]) -> str:
     """Return the human summary of a report in its JSON form."""
     o = report["outcomes"]
@@ -112,6 +126,8 @@ def render_dict(report: dict[str, Any]) -> str:
         f"  duplicates          {sum(report['duplicates_by_kind'].values())}"
         + (f"  {report['duplicates_by_kind']}" if report["duplicates_by_kind"] else ""),
     ]
+    if o.get("interrupted"):
+        lines.append(f"  interrupted         {o['interrupted']}  (not finished: the next run does them)")
     if o["same_id_replaced"]:
         lines.append(f"  same id, replaced   {o['same_id_replaced']}")
     if report["skipped_by_kind"]:

@@ -198,7 +198,7 @@ class WorkerPool:
                     self.size,
                     mp_context=get_context("spawn"),
                     initializer=_warm_worker,
-                    initargs=(self.warm_models,),
+                    initargs=(self.warm_models, os.getpid()),
                 )
             return self._executor
 
@@ -260,6 +260,9 @@ class WorkerPool:
 
     def _finished(self, job: _Job, executor: ProcessPoolExecutor, done: Future[Any]) -> None:
         self._settle()
+        if done.cancelled():  # the pool was shut down (an interrupted run): nobody waits for it
+            job.future.cancel()
+            return
         err = done.exception()
         if err is None:
             job.future.set_result(done.result())
@@ -312,6 +315,20 @@ class WorkerPool:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
 
+    def terminate(self) -> None:
+        """Stop the workers now, work in progress included (an interrupted run)."""
+        with self._lock:
+            executor = self._executor
+        # ProcessPoolExecutor has no public "stop now": shutdown() lets running chunks finish.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        self.close()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(timeout=1)
+
 
 _STARTED: list[WorkerPool] = []
 
@@ -338,8 +355,12 @@ def discard_prestarted() -> None:
         _STARTED.pop().close()
 
 
-def _warm_worker(models: tuple[str, ...]) -> None:
-    """Load what every document needs once per worker process: the extraction stack and the models."""
+def _warm_worker(models: tuple[str, ...], parent: int) -> None:
+    """Load what every document needs once per worker process: the extraction stack and the models;
+    and exit when the run's process is gone (killed with SIGKILL, it cannot stop its workers)."""
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    # Ctrl-C reaches the whole terminal process group; the run's process decides what to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import trafilatura  # noqa: F401
 
     from newsdex.transforms.language import detect_language
@@ -349,6 +370,12 @@ def _warm_worker(models: tuple[str, ...]) -> None:
         # A missing model is reported by the flow, naming the setting; warming just skips it.
         with contextlib.suppress(Exception):
             stages.load_model(model)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _ready() -> bool:
@@ -403,3 +430,6 @@ class PrefectTaskPool:
 
     def close(self) -> None:
         """Nothing to close: the cluster belongs to the task runner."""
+
+    def terminate(self) -> None:
+        """Nothing to stop here: the cluster's tasks belong to the task runner."""

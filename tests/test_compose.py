@@ -78,3 +78,23 @@ def test_compose_refuses_to_start_without_passwords(tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError) as err:
         _config(env)
     assert "ELASTIC_PASSWORD" in err.value.stderr or "KIBANA_PASSWORD" in err.value.stderr
+
+
+def test_worker_serves_the_schedule_on_the_stacks_own_prefect_server(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text((ROOT / ".env.example").read_text())
+    services = _config(env)["services"]
+    worker, server = services["worker"], services["prefect-server"]
+    assert worker["command"][:3] == ["newsdex", "serve", "--cron"]
+    assert worker["environment"]["PREFECT_API_URL"] == "http://prefect-server:4200/api"
+    assert worker["init"] is True, "PID 1 must reap the run's worker processes and pass SIGTERM on"
+    # The server runs the Prefect (and SQLAlchemy) the tests passed with, from the same image.
+    assert "build" in server and server["image"] == worker["image"]
+    assert server["command"][:3] == ["prefect", "server", "start"]
+
+
+def test_image_installs_the_tested_set_as_a_normal_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if line.startswith("RUN pip install")]
+    assert installs and all(" -e " not in line for line in installs), "not an editable install"
+    assert "COPY constraints.txt" in dockerfile and "ENV PIP_CONSTRAINT=/src/constraints.txt" in dockerfile

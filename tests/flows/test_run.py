@@ -242,18 +242,24 @@ def test_partitions_cover_the_input_exactly_once(tmp_path: Path) -> None:
     assert len({d["id"] for d in _export(data_dir, tmp_path)}) == 5
 
 
-def test_scheduled_deployment_runs_the_flow_on_the_cron(tmp_path: Path) -> None:
-    from newsdex.flows.cli import make_deployment
-
-    deployment = make_deployment([str(tmp_path)], "*/30 * * * *", "inbox", str(tmp_path / "data"), None)
-    assert deployment.name == "inbox"
-    assert deployment.parameters == {
-        "inputs": [str(tmp_path.resolve())],
-        "quiet": True,
-        "data_dir": str((tmp_path / "data").resolve()),
-    }
-    [schedule] = deployment.schedules
-    assert schedule.schedule.cron == "*/30 * * * *"
+def test_a_folder_that_gains_a_file_indexes_only_the_new_one(tmp_path: Path) -> None:
+    # What every scheduled run over a watched folder does: finished records are skipped one by one,
+    # even though the new file lands in the same batch as the old ones.
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLES, inbox)
+    data_dir = tmp_path / "data"
+    assert _run(data_dir, str(inbox), "--report", str(tmp_path / "r1.json")) == EXIT_OK
+    (inbox / "later.txt").write_text(
+        "Harbour authority orders inquiry into crane collapse\n\n"
+        "The harbour authority of Rotterdam ordered an independent inquiry on Monday after a container "
+        "crane collapsed onto a moored ship during a storm, injuring two dock workers.\n\n"
+        "Inspectors will examine maintenance records going back ten years, a spokesman said, adding that "
+        "operations at the terminal would resume on Wednesday once the wreckage had been removed."
+    )
+    assert _run(data_dir, str(inbox), "--report", str(tmp_path / "r2.json")) == EXIT_OK
+    report = json.loads((tmp_path / "r2.json").read_text())
+    assert report["outcomes"]["indexed_new"] == 1 and report["outcomes"]["already_done"] == 5
+    assert report["reconciles"] and len(_export(data_dir, tmp_path)) == 6
 
 
 def test_run_options_reach_the_workers(tmp_path: Path) -> None:
