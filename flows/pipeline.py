@@ -30,6 +30,7 @@ from newsdex.connectors.state import RunState
 from newsdex.flows import stages
 from newsdex.flows.report import RunReport, interruption
 from newsdex.flows.settings import Settings
+from newsdex.flows.stopping import StopRequest
 from newsdex.flows.workers import (
     Pending,
     PrefectTaskPool,
@@ -221,15 +222,18 @@ def run_pipeline(
         source = BatchSource(inputs, settings, pool, partition, force)
     pool = source.pool
     writer = SinkWriter(index, lambda docs: _as_task(index_task, docs, index))
+    stop = StopRequest()
     try:
-        for batch in source:
-            _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids)
-            if progress:
-                progress(report)
-        with _Stopwatch(report)("index"):
-            writer.join()
-        with _Stopwatch(report)("reconcile"):
-            merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
+        with stop.installed():
+            for batch in source:
+                stop.check()
+                _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids, stop)
+                if progress:
+                    progress(report)
+            with _Stopwatch(report, stop)("index"):
+                writer.join()
+            with _Stopwatch(report, stop)("reconcile"):
+                merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
@@ -420,6 +424,7 @@ def _run_batch(
     rejects: RejectsWriter,
     report: RunReport,
     written_ids: list[str],
+    stop: StopRequest,
 ) -> None:
     report.records += len(batch.rejected) + len(batch.done) + len(batch.records)
     for skipped in batch.skipped:
@@ -445,7 +450,7 @@ def _run_batch(
                 out.append(item)
         return out
 
-    clock = _Stopwatch(report)
+    clock = _Stopwatch(report, stop)
     # Under a Dask task runner the per-document chunks are the Prefect tasks (PrefectTaskPool), so
     # the two stages that fan out run as plain functions instead of wrapping tasks around tasks.
     fan_out = _plain if isinstance(pool, PrefectTaskPool) else _as_task
@@ -505,10 +510,12 @@ def _plain(task_: Any, *args: Any) -> Any:
 
 
 class _Stopwatch:
-    """Add the wall time of each `with clock(stage):` block to the report's seconds_by_stage."""
+    """Add the wall time of each `with clock(stage):` block to the report's seconds_by_stage; a stage
+    does not start once the run was asked to stop."""
 
-    def __init__(self, report: RunReport) -> None:
+    def __init__(self, report: RunReport, stop: StopRequest | None = None) -> None:
         self.report = report
+        self.stop = stop
         self.stage = ""
         self.start = 0.0
 
@@ -517,6 +524,8 @@ class _Stopwatch:
         return self
 
     def __enter__(self) -> None:
+        if self.stop is not None:
+            self.stop.check()
         self.start = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:

@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from newsdex.flows import prefect_server
 from tests.conftest import ROOT
+from tests.procs import assert_gone
 
 CHILD = """
 import sys
@@ -46,17 +46,6 @@ def test_server_answers_and_dies_with_a_killed_parent() -> None:
             assert response.status == 200
         parent.send_signal(signal.SIGKILL)  # no atexit, no finally: only the watch in the server remains
         parent.wait()
-        deadline = time.monotonic() + 60
-        while _alive(int(pid)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(int(pid)), "the temporary server outlived the killed run"
+        assert_gone([int(pid)], within=60)  # the temporary server does not outlive the killed run
     finally:
         parent.kill()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False

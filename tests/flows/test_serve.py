@@ -26,6 +26,7 @@ import pytest
 
 from newsdex.flows.prefect_server import free_port
 from tests.conftest import SAMPLES
+from tests.procs import assert_gone, descendants
 
 pytestmark = pytest.mark.slow
 
@@ -129,7 +130,7 @@ class Served:
 
     def stop(self) -> float:
         """SIGTERM serve; return seconds until it and every process it started are gone."""
-        tree = _descendants(self.process.pid)
+        tree = descendants(self.process.pid)
         start = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -137,16 +138,12 @@ class Served:
         finally:
             self._out.close()
         exited = time.monotonic() - start
-        while any(_alive(p) for p in tree) and time.monotonic() - start < 30:
-            time.sleep(0.05)
-        left = [p for p in tree if _alive(p)]
-        assert not left, f"processes serve started outlived it: {left}"
-        gone = time.monotonic() - start
+        gone = exited + assert_gone(tree, within=30)
         print(f"serve exited {exited:.2f} s after SIGTERM, its processes {gone:.2f} s")
         return max(exited, gone)
 
     def kill(self) -> None:
-        for pid in [*_descendants(self.process.pid), self.process.pid]:
+        for pid in [*descendants(self.process.pid), self.process.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._out.close()
@@ -279,22 +276,3 @@ def _documents(data: Path) -> int:
         check=False,
     )
     return json.loads(out.stdout)["documents"] if out.returncode == 0 else 0
-
-
-def _descendants(pid: int) -> list[int]:
-    out = []
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return out
-    for child in map(int, children):
-        out.extend(_descendants(child))
-        out.append(child)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
