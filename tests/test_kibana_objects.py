@@ -81,6 +81,9 @@ def test_attributes_are_what_kibana_9_accepts() -> None:
             assert vis["title"] == attributes["title"] and vis["type"] in {"table", "histogram"}
             schemas = {"table": {"metric", "bucket"}, "histogram": {"metric", "segment"}}[vis["type"]]
             assert {a["schema"] for a in vis["aggs"]} == schemas, obj["id"]
+            for agg in vis["aggs"]:
+                if agg["type"] == "terms":  # the README's promise: the 20 most frequent values
+                    assert (agg["params"]["size"], agg["params"]["order"]) == (20, "desc")
         if obj["type"] == "search":
             assert all(len(pair) == 2 and pair[1] in ("asc", "desc") for pair in attributes["sort"])
 
