@@ -19,6 +19,7 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundErro
 
 from newsdex import mappings
 from newsdex.connectors.hits import search_hit
+from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document, Rejection
 
 LANGS = ("en", "es", "de", "fr", "ru")
@@ -143,6 +144,7 @@ class ElasticIndex:
         )
         current = self.current_index()
         if current:
+            self._upgrade(current, template["template"]["mappings"]["properties"])
             return current
         first = f"{self.prefix}-v1"
         self._call(
@@ -151,6 +153,36 @@ class ElasticIndex:
             aliases={self.read_alias: {}, self.write_alias: {"is_write_index": True}},
         )
         return first
+
+    def _upgrade(self, index: str, properties: dict[str, Any]) -> None:
+        """Bring an index created from an earlier template up to the contract: add the fields it
+        lacks (the mapping is strict: without them every new document would be refused) and fill
+        `sort_date` in documents written before it existed (Kibana shows no document without it)."""
+        mapping = self._call(self.es.indices.get_mapping, index=index)[index]["mappings"]
+        missing = {k: v for k, v in properties.items() if k not in mapping.get("properties", {})}
+        if missing:
+            self._call(self.es.indices.put_mapping, index=index, properties=missing)
+        undated = {"bool": {"must_not": [{"exists": {"field": "sort_date"}}]}}
+        if not self._call(self.es.count, index=index, query=undated)["count"]:
+            return
+
+        def fills() -> Iterator[dict[str, Any]]:
+            for hit in helpers.scan(
+                self.es, index=index, query={"query": undated}, _source=["published_at", "ingested_at"]
+            ):
+                src = hit["_source"]
+                sort_date = pick_sort_date(src.get("published_at"), None, src.get("ingested_at") or "")
+                yield {
+                    "_op_type": "update",
+                    "_index": index,
+                    "_id": hit["_id"],
+                    "doc": {"sort_date": sort_date},
+                }
+
+        for ok, item in helpers.streaming_bulk(self.es, fills(), raise_on_error=False, max_retries=3):
+            if not ok:
+                raise RuntimeError(f"could not fill sort_date: {item}")
+        self._call(self.es.indices.refresh, index=index)
 
     def current_index(self) -> str | None:
         """Return the index the read alias points at, or None before setup."""
@@ -278,6 +310,7 @@ class ElasticIndex:
         """
         counts: dict[str, Any] = {"indexed": 0, "replaced": 0, "rejected": []}
         by_id = {d.id: d for d in docs}
+        self._keep_first_seen([d for d in docs if d.sort_date and not d.published_at])
         actions = ({"_index": self.write_alias, "_id": d.id, "_source": d.to_dict()} for d in docs)
         try:
             results = helpers.streaming_bulk(
@@ -308,6 +341,16 @@ class ElasticIndex:
         except (ConnectionError, ConnectionTimeout, TransportError) as err:
             raise SinkUnavailable(f"Elasticsearch unavailable during bulk: {type(err).__name__}") from err
         return counts
+
+    def _keep_first_seen(self, undated: list[Document]) -> None:
+        """An undated document written over an earlier version of itself keeps the earlier sort date."""
+        if not undated:
+            return
+        ids = [d.id for d in undated]
+        body = self._call(self.es.mget, index=self.read_alias, ids=ids, source=["sort_date"])
+        previous = {d["_id"]: d["_source"].get("sort_date") for d in body["docs"] if d.get("found")}
+        for doc in undated:
+            doc.sort_date = keep_first_seen(doc.sort_date or "", None, previous.get(doc.id)) or None
 
     def remember(self, docs: list[Document]) -> None:
         """Make a batch's dedup keys visible to this run's later batches before the server has it.

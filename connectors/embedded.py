@@ -15,6 +15,7 @@ from typing import Any
 
 from newsdex.connectors.hits import search_hit
 from newsdex.connectors.state import connect, transaction
+from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document
 
 SCHEMA = """
@@ -74,8 +75,10 @@ def fts_query(query: str) -> str:
 
 
 NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
-# Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid.
+# Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
+# 3 = every document has `sort_date`.
 FTS_BY_ROWID = 2
+SORT_DATE = 3
 
 
 class EmbeddedIndex:
@@ -106,6 +109,19 @@ class EmbeddedIndex:
                     "coalesce(json_extract(doc, '$.description'), ''), json_extract(doc, '$.body') FROM documents"
                 )
                 conn.execute(f"PRAGMA user_version = {FTS_BY_ROWID}")
+        if version < SORT_DATE:
+            # Documents indexed before the contract had `sort_date` get one: the publication date,
+            # else the earliest time known that they were seen (their last indexing time).
+            with transaction(self.conn) as conn:
+                rows = conn.execute(
+                    "SELECT rowid, doc FROM documents WHERE json_extract(doc, '$.sort_date') IS NULL"
+                ).fetchall()
+                for rowid, raw in rows:
+                    doc = Document.from_dict(json.loads(raw))
+                    doc.sort_date = pick_sort_date(doc.published_at, None, doc.ingested_at or "") or None
+                    row = json.dumps(doc.to_dict(), ensure_ascii=False)
+                    conn.execute("UPDATE documents SET doc=? WHERE rowid=?", (row, rowid))
+                conn.execute(f"PRAGMA user_version = {SORT_DATE}")
 
     def close(self) -> None:
         """Close the database."""
@@ -164,9 +180,14 @@ class EmbeddedIndex:
         touched: set[str] = set()
         with transaction(self.conn) as conn:
             for doc in docs:
-                existed = conn.execute("SELECT duplicate_of FROM documents WHERE id=?", (doc.id,)).fetchone()
+                existed = conn.execute(
+                    "SELECT duplicate_of, json_extract(doc, '$.sort_date') FROM documents WHERE id=?",
+                    (doc.id,),
+                ).fetchone()
                 if existed:
                     counts["replaced"] += 1
+                    if doc.sort_date:
+                        doc.sort_date = keep_first_seen(doc.sort_date, doc.published_at, existed[1])
                     if existed[0]:
                         touched.add(existed[0])
                     self._delete(conn, doc.id)

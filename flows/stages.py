@@ -16,7 +16,7 @@ from ftfy import fix_text
 
 from newsdex.transforms import PIPELINE_VERSION
 from newsdex.transforms.boilerplate import clean_text
-from newsdex.transforms.dates import find_mentioned_dates, parse_datetime
+from newsdex.transforms.dates import find_mentioned_dates, parse_datetime, pick_sort_date
 from newsdex.transforms.dedup import (
     band_keys,
     canonical_order,
@@ -290,6 +290,7 @@ def enrich_batch(
     for doc in docs:
         doc.mentioned_dates = find_mentioned_dates(doc.body, doc.published_at)
         doc.ingested_at = now
+        doc.sort_date = pick_sort_date(doc.published_at, doc.fetched_at, now)
         doc.pipeline_version = PIPELINE_VERSION
     originals = [d for d in docs if not d.duplicate_of]
     by_lang: dict[str, list[Document]] = {}

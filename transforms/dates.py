@@ -169,3 +169,32 @@ def _resolve_year(pub_day: date, month: int, day: int) -> date | None:
         if candidate and abs((candidate - pub_day).days) <= 183:
             return candidate
     return None
+
+
+def pick_sort_date(published_at: str | None, fetched_at: str | None, indexed_at: str) -> str:
+    """Return the date a document sits at on a time line: its publication date, else when it was
+    first seen — the fetch time its input gives (WARC-Date, JSONL `fetched_at`) when plausible,
+    else the time it is indexed.
+
+    Every document gets one, so a viewer that filters by time (Kibana filters every view by the
+    data view's time field) never hides an article the pipeline could not date.
+    """
+    if published_at:
+        return published_at
+    indexed = parse_datetime(indexed_at)
+    fetched = parse_datetime(fetched_at)
+    if fetched is not None and isinstance(indexed, datetime) and plausible(fetched, indexed):
+        return format_datetime(fetched)
+    return indexed_at
+
+
+def keep_first_seen(sort_date: str, published_at: str | None, previous: str | None) -> str:
+    """Return the sort date to index over an earlier version of the same document (a re-run, the
+    same URL crawled again): an undated document keeps the earliest time it was seen.
+
+    Both values are ISO 8601 UTC as written by this module, so they order as strings ("2022-01-19"
+    sorts before any instant of that day).
+    """
+    if published_at or not previous:
+        return sort_date
+    return min(sort_date, previous)

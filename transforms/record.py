@@ -21,6 +21,8 @@ CONTRACT_FIELDS = (
     "authors",
     "published_at",
     "modified_at",
+    # Publication date, else first seen: the time field every document has (Kibana's data view).
+    "sort_date",
     "language",
     "language_confidence",
     "tags",
@@ -98,6 +100,7 @@ class Document:
     authors: list[str] = field(default_factory=list)
     published_at: str | None = None
     modified_at: str | None = None
+    sort_date: str | None = None
     language: str | None = None
     language_confidence: float | None = None
     tags: list[str] = field(default_factory=list)

@@ -163,6 +163,30 @@ def test_reindex_swaps_aliases_atomically(es_env: dict[str, str], tmp_path: Path
     assert index.es.count(index=es_env["prefix"])["count"] == 5
 
 
+def test_an_index_from_before_sort_date_is_upgraded_by_setup(
+    es_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_template = load_template()
+    del old_template["template"]["mappings"]["properties"]["sort_date"]
+    with monkeypatch.context() as patch:
+        patch.setattr("newsdex.connectors.elastic.load_template", lambda: old_template)
+        index = _index(es_env)  # the index as the earlier version created it: strict, no sort_date
+    first, second = racing_runs()
+    dated, undated = first[0], second[0]
+    undated.published_at = None
+    for doc in (dated, undated):
+        source = {**doc.to_dict(), "ingested_at": "2024-03-01T10:00:00Z"}
+        del source["sort_date"]
+        index.es.index(index=index.write_alias, id=doc.id, document=source, refresh=True)
+    index = _index(es_env)  # this version's setup: the field added, old documents filled
+    got = index.get([dated.id, undated.id])
+    assert got[dated.id]["sort_date"] == dated.published_at
+    assert got[undated.id]["sort_date"] == "2024-03-01T10:00:00Z"
+    undated.sort_date = "2026-01-01T00:00:00Z"  # seen again: the strict mapping takes it, first seen kept
+    assert index.write([undated]) == {"indexed": 0, "replaced": 1, "rejected": []}
+    assert index.get([undated.id])[undated.id]["sort_date"] == "2024-03-01T10:00:00Z"
+
+
 def test_credentials_over_plain_http_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSDEX_ES_API_KEY", "secret")
     with pytest.raises(ConfigError, match="plain http"):

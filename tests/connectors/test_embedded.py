@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
-from newsdex.connectors.embedded import FTS_BY_ROWID, EmbeddedIndex
+from newsdex.connectors.embedded import SORT_DATE, EmbeddedIndex
+from newsdex.transforms.record import CONTRACT_FIELDS
 from tests.races import racing_runs
 
 
@@ -45,8 +47,50 @@ def test_an_index_from_the_earlier_schema_is_upgraded_on_open(tmp_path: Path) ->
     try:
         index.write(second)
         assert index.search("Ryabkov", {}, include_duplicates=True)["total"] == 3
-        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == FTS_BY_ROWID
+        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SORT_DATE
     finally:
         index.close()
     rows = _fts_rows(tmp_path / "index.sqlite")
     assert len(rows) == 3 and all(fts_id == doc_id for fts_id, doc_id in rows)
+
+
+def test_documents_from_before_sort_date_get_one_on_open(tmp_path: Path) -> None:
+    first, second = racing_runs()
+    for doc in first + second:
+        doc.ingested_at = "2024-03-01T10:00:00Z"
+    second[0].published_at = None  # an article the pipeline could not date
+    index = EmbeddedIndex(tmp_path)
+    index.write(first + second)
+    index.close()
+    with sqlite3.connect(tmp_path / "index.sqlite") as conn:  # as version 2 wrote it: no sort_date
+        conn.execute("UPDATE documents SET doc = json_remove(doc, '$.sort_date')")
+        conn.execute("PRAGMA user_version = 2")
+    index = EmbeddedIndex(tmp_path)
+    try:
+        docs = {d["id"]: d for d in index.export()}
+        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SORT_DATE
+    finally:
+        index.close()
+    for doc in docs.values():
+        assert tuple(doc) == CONTRACT_FIELDS
+        assert doc["sort_date"] == (doc["published_at"] or "2024-03-01T10:00:00Z")
+    assert docs[second[0].id]["sort_date"] == "2024-03-01T10:00:00Z"
+
+
+def test_an_undated_document_keeps_the_first_time_it_was_seen(tmp_path: Path) -> None:
+    first, _ = racing_runs()
+    doc = first[0]
+    doc.published_at, doc.sort_date = None, "2023-05-01T08:00:00Z"
+    index = EmbeddedIndex(tmp_path)
+    try:
+        index.write([doc])
+        doc.sort_date = "2025-01-01T00:00:00Z"  # seen again later (a re-run, a new crawl)
+        index.write([doc])
+        assert json.loads(index.conn.execute("SELECT doc FROM documents").fetchone()[0])["sort_date"] == (
+            "2023-05-01T08:00:00Z"
+        )
+        doc.published_at = doc.sort_date = "2022-01-13T18:00:00Z"  # now dated: the date wins
+        index.write([doc])
+        assert next(index.export())["sort_date"] == "2022-01-13T18:00:00Z"
+    finally:
+        index.close()

@@ -4,7 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsdex.transforms.dates import date_from_url, find_mentioned_dates, normalise_date
+from newsdex.transforms.dates import (
+    date_from_url,
+    find_mentioned_dates,
+    keep_first_seen,
+    normalise_date,
+    pick_sort_date,
+)
 
 FETCHED = datetime(2022, 1, 20, 12, 0, tzinfo=UTC)
 
@@ -58,3 +64,38 @@ def test_date_from_url(url: str, expected: str | None) -> None:
 )
 def test_find_mentioned_dates(text: str, published: str | None, expected: list[str]) -> None:
     assert find_mentioned_dates(text, published) == expected
+
+
+INDEXED = "2026-03-02T09:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("published", "fetched", "expected"),
+    [
+        ("2022-01-19T18:40:00Z", "2022-01-20T00:00:00Z", "2022-01-19T18:40:00Z"),  # the publication date
+        ("2022-01-19", None, "2022-01-19"),  # a day stays a day
+        (None, "2022-01-20T07:15:00+01:00", "2022-01-20T06:15:00Z"),  # undated: the crawl time, in UTC
+        (None, "Thu, 20 Jan 2022 06:15:00 GMT", "2022-01-20T06:15:00Z"),  # WARC/HTTP date style
+        (None, "2022-01-20", "2022-01-20"),
+        (None, None, INDEXED),  # nothing known: when this pipeline first saw it
+        (None, "not a date", INDEXED),
+        (None, "2031-01-01T00:00:00Z", INDEXED),  # a fetch time in the future is a broken clock
+        (None, "1980-01-01", INDEXED),  # before web news: not a fetch time
+    ],
+)
+def test_pick_sort_date(published: str | None, fetched: str | None, expected: str) -> None:
+    assert pick_sort_date(published, fetched, INDEXED) == expected
+
+
+@pytest.mark.parametrize(
+    ("sort_date", "published", "previous", "expected"),
+    [
+        ("2026-03-02T09:00:00Z", None, "2024-05-01T10:00:00Z", "2024-05-01T10:00:00Z"),  # seen before
+        ("2024-05-01T10:00:00Z", None, "2026-03-02T09:00:00Z", "2024-05-01T10:00:00Z"),
+        ("2026-03-02T09:00:00Z", None, None, "2026-03-02T09:00:00Z"),  # first time
+        ("2026-03-02T09:00:00Z", None, "2026-03-02", "2026-03-02"),  # a day sorts before its instants
+        ("2022-01-19T18:40:00Z", "2022-01-19T18:40:00Z", "2020-01-01", "2022-01-19T18:40:00Z"),  # dated
+    ],
+)
+def test_keep_first_seen(sort_date: str, published: str | None, previous: str | None, expected: str) -> None:
+    assert keep_first_seen(sort_date, published, previous) == expected
