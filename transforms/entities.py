@@ -70,14 +70,14 @@ FIRSTNAME_SIMILARITY = 0.80
 @lru_cache(maxsize=1)
 def curated_aliases() -> dict[str, dict[str, str]]:
     """Return the curated alias table shipped with the package: kind → folded variant → canonical."""
-    data = json.loads(resources.files("transforms").joinpath("data/aliases.json").read_text("utf-8"))
+    data = json.loads(resources.files("newsdex.transforms").joinpath("data/aliases.json").read_text("utf-8"))
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
 @lru_cache(maxsize=1)
 def role_words() -> frozenset[str]:
     """Return the titles, honorifics and role words stripped from the front of person names."""
-    text = resources.files("transforms").joinpath("data/roles.txt").read_text("utf-8")
+    text = resources.files("newsdex.transforms").joinpath("data/roles.txt").read_text("utf-8")
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
