@@ -12,19 +12,34 @@ import importlib
 import os
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from elastic_transport import ConnectionTimeout
+from elastic_transport import ConnectionTimeout, TlsError
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from newsdex import mappings
-from newsdex.connectors.hits import search_hit
+from newsdex.connectors.hits import (
+    ENTITY_KINDS,
+    FACETS,
+    IndexMissing,
+    SearchRequest,
+    search_hit,
+    search_request,
+    search_result,
+)
+from newsdex.errors import UsageError
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document, Rejection
 
-LANGS = ("en", "es", "de", "fr", "ru")
 TRANSIENT_STATUS = {429, 502, 503, 504}
-PHRASE = re.compile(r'"([^"]+)"')
+# A word or phrase matches in the title, description or body (weighted as the embedded index's BM25),
+# as written or by its Porter stem, case and accents aside (mappings: newsdex_standard and the `.en`
+# sub-fields' newsdex_english): the embedded index's matching (its FTS5 tokenizer).
+TEXT_FIELDS = ["title^5", "description^2", "body", "title.en^5", "description.en^2", "body.en"]
+# urllib3's "HTTPConnection(host=..., port=...): " before the reason a connection failed.
+CONNECTION_PREFIX = re.compile(r"^\w+Connection\([^)]*\):\s*")
 
 
 # Dedup candidate lookups per multi-search request.
@@ -37,8 +52,28 @@ class SinkUnavailable(RuntimeError):
     transient = True
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """The Elasticsearch connection settings are unusable; the message names the variable."""
+
+
+def check_url(url: str) -> str:
+    """Return the Elasticsearch URL if it is usable (http(s)://host:port); else raise ConfigError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or (port is None and parts.scheme == "http")
+    ):
+        raise ConfigError(
+            f"--es-url / NEWSDEX_ES_URL must be an http(s) URL with a host and port, e.g. "
+            f"https://localhost:9200; got {url!r}"
+        )
+    return url
 
 
 def load_template() -> dict[str, Any]:
@@ -54,9 +89,14 @@ def client_from_env(url: str) -> Elasticsearch:
     NEWSDEX_ES_ALLOW_INSECURE=1. NEWSDEX_ES_NODE_CLASS (module:Class) swaps the HTTP node class,
     e.g. for test servers that speak plain JSON only.
     """
+    check_url(url)
     env = os.environ
+    try:
+        timeout = float(env.get("NEWSDEX_ES_TIMEOUT", "30"))
+    except ValueError:
+        raise ConfigError(f"NEWSDEX_ES_TIMEOUT takes seconds, got {env['NEWSDEX_ES_TIMEOUT']!r}") from None
     kwargs: dict[str, Any] = {
-        "request_timeout": float(env.get("NEWSDEX_ES_TIMEOUT", "30")),
+        "request_timeout": timeout,
         "max_retries": 3,
         "retry_on_timeout": True,
     }
@@ -82,14 +122,56 @@ def client_from_env(url: str) -> Elasticsearch:
     if node_class:
         module, _, name = node_class.partition(":")
         kwargs["node_class"] = getattr(importlib.import_module(module), name)
-    return Elasticsearch(url, **kwargs)
+    try:
+        return Elasticsearch(url, **kwargs)
+    except ValueError as err:
+        raise ConfigError(f"--es-url / NEWSDEX_ES_URL {url!r} is not usable: {err}") from err
+
+
+def check_server(url: str, prefix: str = "newsdex") -> None:
+    """Raise ConfigError (bad URL, credentials, TLS) or SinkUnavailable (no answer) unless the server
+    answers a read request; creates nothing. `newsdex run` asks before it starts any work."""
+    index = ElasticIndex(client_from_env(url), prefix)
+    try:
+        index.current_index()
+    finally:
+        index.close()
+
+
+def _status(err: Exception) -> int | None:
+    return getattr(err, "status_code", None) or getattr(getattr(err, "meta", None), "status", None)
 
 
 def _transient(err: Exception) -> bool:
     if isinstance(err, ConnectionError | ConnectionTimeout):
         return True
-    status = getattr(err, "status_code", None) or getattr(getattr(err, "meta", None), "status", None)
-    return status in TRANSIENT_STATUS
+    return _status(err) in TRANSIENT_STATUS
+
+
+def translate_error(err: Exception, url: str) -> Exception:
+    """Return the error a command reports for a failed request: ConfigError (exit 2) for TLS and
+    refused credentials, SinkUnavailable (exit 1, retried by the flow) for an unreachable or
+    overloaded server, else the error itself. Messages name the server, never a credential."""
+    if isinstance(err, TlsError):
+        return ConfigError(
+            f"TLS with Elasticsearch at {url} failed: {_reason(err)} "
+            "(NEWSDEX_ES_CA_FILE names a private CA; is the URL's scheme right?)"
+        )
+    if isinstance(err, ApiError) and _status(err) in (401, 403):
+        return ConfigError(
+            f"Elasticsearch at {url} refused the credentials ({_status(err)}): check NEWSDEX_ES_API_KEY "
+            "or NEWSDEX_ES_USERNAME / NEWSDEX_ES_PASSWORD"
+        )
+    if _transient(err):
+        return SinkUnavailable(f"Elasticsearch at {url} is unavailable: {_reason(err)}")
+    return err
+
+
+def _reason(err: Exception) -> str:
+    message = getattr(err, "message", None)
+    if isinstance(err, ApiError):
+        return f"{_status(err)} {err.error}"
+    return CONNECTION_PREFIX.sub("", str(message or err)) or type(err).__name__
 
 
 class ElasticIndex:
@@ -120,6 +202,24 @@ class ElasticIndex:
         """Return the sink for the configured URL, set up (template, first index, aliases) if needed."""
         index = cls(client_from_env(settings.es_url), settings.es_index)
         index.setup()
+        return index
+
+    @classmethod
+    def open_existing(cls, url: str, prefix: str = "newsdex") -> ElasticIndex:
+        """Return the index behind the read alias for reading; raise IndexMissing (creating nothing)
+        when there is none, ConfigError or SinkUnavailable when the server cannot be used."""
+        index = cls(client_from_env(url), prefix)
+        try:
+            current = index.current_index()
+        except Exception:
+            index.close()
+            raise
+        if current is None:
+            index.close()
+            raise IndexMissing(
+                f"no index behind alias {prefix!r} at {index._url()} yet: run `newsdex setup` "
+                "(or `newsdex run INPUT...`)"
+            )
         return index
 
     def _url(self) -> str:
@@ -187,7 +287,7 @@ class ElasticIndex:
     def current_index(self) -> str | None:
         """Return the index the read alias points at, or None before setup."""
         try:
-            aliases = self.es.indices.get_alias(name=self.read_alias)
+            aliases = self._call(self.es.indices.get_alias, name=self.read_alias)
         except NotFoundError:
             return None
         return sorted(aliases.body)[-1] if aliases.body else None
@@ -223,9 +323,10 @@ class ElasticIndex:
         try:
             return fn(**kwargs)
         except (ConnectionError, ConnectionTimeout, TransportError, ApiError) as err:
-            if _transient(err):
-                raise SinkUnavailable(f"Elasticsearch unavailable: {type(err).__name__}") from err
-            raise
+            translated = translate_error(err, self._url())
+            if translated is err:
+                raise
+            raise translated from err
 
     # --- dedup state -------------------------------------------------------------------------
     def existing_exact(self, keys: Iterable[str]) -> dict[str, str]:
@@ -500,60 +601,13 @@ class ElasticIndex:
         include_duplicates: bool = False,
         facet_size: int = 10,
     ) -> dict[str, Any]:
-        """Return {total, hits, facets} in the same shape as the embedded index."""
-        lang = filters.get("lang")
-        langs = [lang] if lang in LANGS else list(LANGS)
-        fields = ["title^5", "description^2", "body"] + [
-            f"{f}.{code}{boost}" for code in langs for f, boost in (("title", "^5"), ("body", ""))
-        ]
-        must: list[dict[str, Any]] = []
-        for phrase in PHRASE.findall(query):
-            must.append(
-                {
-                    "multi_match": {
-                        "query": phrase,
-                        "type": "phrase",
-                        "fields": ["title", "description", "body"],
-                    }
-                }
-            )
-        words = PHRASE.sub(" ", query).replace('"', " ").strip()
-        if words:
-            must.append(
-                {"multi_match": {"query": words, "type": "most_fields", "operator": "and", "fields": fields}}
-            )
-        filt: list[dict[str, Any]] = []
-        for kind in ("person", "org", "location"):
-            for name in filters.get(kind) or []:
-                filt.append({"term": {f"entities.{kind}": name}})
-        if filters.get("source"):
-            filt.append({"term": {"source_domain": filters["source"]}})
-        if lang:
-            filt.append({"term": {"language": lang}})
-        if filters.get("date_from") or filters.get("date_to"):
-            rng = {k: v for k, v in (("gte", filters.get("date_from")), ("lte", filters.get("date_to"))) if v}
-            filt.append({"range": {"published_at": rng}})
-        must_not = [] if include_duplicates else [{"exists": {"field": "duplicate_of"}}]
-        aggs = {
-            "person": {"terms": {"field": "entities.person", "size": facet_size}},
-            "org": {"terms": {"field": "entities.org", "size": facet_size}},
-            "location": {"terms": {"field": "entities.location", "size": facet_size}},
-            "source": {"terms": {"field": "source_domain", "size": facet_size}},
-            "language": {"terms": {"field": "language", "size": facet_size}},
-            "month": {
-                "date_histogram": {
-                    "field": "published_at",
-                    "calendar_interval": "month",
-                    "format": "yyyy-MM",
-                    "min_doc_count": 1,
-                }
-            },
-        }
+        """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
+        request = search_request(query, filters, limit, include_duplicates, facet_size)
         body = self._call(
             self.es.search,
             index=self.read_alias,
-            query={"bool": {"must": must or [{"match_all": {}}], "filter": filt, "must_not": must_not}},
-            aggs=aggs,
+            query=self._query(request),
+            aggs=self._facet_aggs(request.facet_size),
             highlight={
                 "fields": {
                     "body": {
@@ -564,30 +618,97 @@ class ElasticIndex:
                     }
                 }
             },
-            sort=["_score", {"published_at": {"order": "desc", "missing": "_last"}}],
-            size=limit,
+            sort=["_score", {"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+            size=request.limit,
             track_total_hits=True,
         )
+        ranked = bool(request.query.groups)
         hits = []
         for hit in body["hits"]["hits"]:
             src = hit["_source"]
             fragments = (hit.get("highlight") or {}).get("body") or [src.get("body", "")[:160]]
-            score = round(hit["_score"], 4) if must and hit.get("_score") is not None else None
-            hits.append(search_hit(src, score, fragments[0]))
+            hits.append(search_hit(src, hit.get("_score") if ranked else None, fragments[0]))
         facets: dict[str, list[list[Any]]] = {}
         for name, agg in body.get("aggregations", {}).items():
             buckets = agg.get("buckets", [])
             if name == "month":
-                buckets = sorted(buckets, key=lambda b: b.get("key_as_string", ""), reverse=True)[:facet_size]
+                buckets = sorted(buckets, key=lambda b: b.get("key_as_string", ""), reverse=True)
                 facets[name] = [[b.get("key_as_string", str(b["key"]))[:7], b["doc_count"]] for b in buckets]
             else:
+                # By count, then value: the order the embedded index gives (and a stable cut at the size).
+                buckets = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))
                 facets[name] = [[b["key"], b["doc_count"]] for b in buckets]
-        return {"total": body["hits"]["total"]["value"], "hits": hits, "facets": facets}
+            facets[name] = facets[name][: request.facet_size]
+        return search_result(body["hits"]["total"]["value"], hits, facets)
+
+    @staticmethod
+    def _query(request: SearchRequest) -> dict[str, Any]:
+        def phrase(text: str) -> dict[str, Any]:
+            return {"multi_match": {"query": text, "type": "phrase", "fields": TEXT_FIELDS}}
+
+        must = [
+            phrase(group[0])
+            if len(group) == 1
+            else {"bool": {"should": [phrase(t) for t in group], "minimum_should_match": 1}}
+            for group in request.query.groups
+        ]
+        must_not = [phrase(text) for text in request.query.excluded]
+        if not request.include_duplicates:
+            must_not.append({"exists": {"field": "duplicate_of"}})
+        filt = [_facet_term(f"entities.{kind}", name) for kind, name in request.entities()]
+        if request.source:
+            filt.append(_facet_term("source_domain", request.source))
+        if request.lang:
+            filt.append(_facet_term("language", request.lang))
+        if request.date_from or request.date_to:
+            days: dict[str, str] = {"format": "strict_date"}
+            if request.date_from:
+                days["gte"] = request.date_from
+            if request.date_to:
+                # Up to the end of that day: the next day, excluded (no rounding rules involved).
+                days["lt"] = (date.fromisoformat(request.date_to) + timedelta(days=1)).isoformat()
+            filt.append({"range": {"published_at": days}})
+        return {"bool": {"must": must or [{"match_all": {}}], "filter": filt, "must_not": must_not}}
+
+    @staticmethod
+    def _facet_aggs(size: int) -> dict[str, Any]:
+        # Buckets come from the keyword fields as written (a normalizer is applied to the filters, not
+        # here: Elasticsearch would show normalised values, and osmem-server ignores it in aggregations).
+        fields = {kind: f"entities.{kind}" for kind in ENTITY_KINDS} | {
+            "source": "source_domain",
+            "language": "language",
+        }
+        aggs: dict[str, Any] = {
+            name: {
+                "terms": {
+                    "field": fields[name],
+                    "size": size,
+                    "order": [{"_count": "desc"}, {"_key": "asc"}],
+                }
+            }
+            for name in FACETS
+            if name in fields
+        }
+        aggs["month"] = {
+            "date_histogram": {
+                "field": "published_at",
+                "calendar_interval": "month",
+                "format": "yyyy-MM",
+                "min_doc_count": 1,
+            }
+        }
+        return aggs
 
     def export(self) -> Iterator[dict[str, Any]]:
         """Yield every document in the contract form."""
-        for hit in helpers.scan(self.es, index=self.read_alias, query={"query": {"match_all": {}}}):
-            yield hit["_source"]
+        try:
+            for hit in helpers.scan(self.es, index=self.read_alias, query={"query": {"match_all": {}}}):
+                yield hit["_source"]
+        except (ConnectionError, ConnectionTimeout, TransportError, ApiError) as err:
+            translated = translate_error(err, self._url())
+            if translated is err:
+                raise
+            raise translated from err
 
     def stats(self) -> dict[str, Any]:
         """Return document counts by source and language, and the index behind the alias."""
@@ -618,3 +739,14 @@ class ElasticIndex:
             "by_source": {b["key"]: b["doc_count"] for b in aggs["source"]["buckets"]},
             "by_language": {b["key"]: b["doc_count"] for b in aggs["language"]["buckets"]},
         }
+
+
+def _facet_term(field: str, value: str) -> dict[str, Any]:
+    """A facet filter matching case-insensitively: the `lower` sub-field (its normalizer lowercases the
+    value too), or the field as written on an index made before that sub-field existed."""
+    return {
+        "bool": {
+            "should": [{"term": {f"{field}.lower": value}}, {"term": {field: value}}],
+            "minimum_should_match": 1,
+        }
+    }

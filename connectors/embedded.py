@@ -7,18 +7,32 @@ either the whole batch or none of it.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from newsdex.connectors.hits import search_hit
+from newsdex.connectors.hits import (
+    FACETS,
+    Query,
+    SearchRequest,
+    facet_key,
+    search_hit,
+    search_request,
+    search_result,
+)
 from newsdex.connectors.state import connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document
 
-SCHEMA = """
+# Words match as written or by their Porter stem, case and accents aside: the matching of the
+# Elasticsearch template's text fields (newsdex_standard and their `.en` sub-fields, newsdex_english).
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+FTS_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5("
+    f"id UNINDEXED, title, description, body, tokenize = '{TOKENIZER}')"
+)
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL,
@@ -26,59 +40,64 @@ CREATE TABLE IF NOT EXISTS documents (
     published_at TEXT,
     source_domain TEXT,
     language TEXT,
-    exact_key TEXT
+    exact_key TEXT,
+    source_key TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_dup ON documents(duplicate_of);
 CREATE INDEX IF NOT EXISTS documents_exact ON documents(exact_key);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    id UNINDEXED, title, description, body, tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS entities (id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL);
+{FTS_TABLE};
+CREATE TABLE IF NOT EXISTS entities (id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, key TEXT);
 CREATE INDEX IF NOT EXISTS entities_id ON entities(id);
 CREATE INDEX IF NOT EXISTS entities_name ON entities(kind, name);
 CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
 CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
 """
-FACETS = {
-    "person": "SELECT e.name, COUNT(*) FROM entities e JOIN hits h ON h.id = e.id WHERE e.kind='person' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "org": "SELECT e.name, COUNT(*) FROM entities e JOIN hits h ON h.id = e.id WHERE e.kind='org' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "location": "SELECT e.name, COUNT(*) FROM entities e JOIN hits h ON h.id = e.id WHERE e.kind='location' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "source": "SELECT d.source_domain, COUNT(*) FROM documents d JOIN hits h ON h.id = d.id WHERE d.source_domain IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "language": "SELECT d.language, COUNT(*) FROM documents d JOIN hits h ON h.id = d.id WHERE d.language IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
-    "month": "SELECT substr(d.published_at, 1, 7), COUNT(*) FROM documents d JOIN hits h ON h.id = d.id WHERE d.published_at IS NOT NULL GROUP BY 1 ORDER BY 1 DESC LIMIT ?",
+# Per facet: the SQL of its value and the rows it counts (joined to the search's hits), its order.
+FACET_SQL = {
+    "person": ("e.name", "entities e JOIN hits h ON h.id = e.id WHERE e.kind = 'person'", "2 DESC, 1"),
+    "org": ("e.name", "entities e JOIN hits h ON h.id = e.id WHERE e.kind = 'org'", "2 DESC, 1"),
+    "location": ("e.name", "entities e JOIN hits h ON h.id = e.id WHERE e.kind = 'location'", "2 DESC, 1"),
+    "source": (
+        "d.source_domain",
+        "documents d JOIN hits h ON h.id = d.id WHERE d.source_domain IS NOT NULL",
+        "2 DESC, 1",
+    ),
+    "language": (
+        "d.language",
+        "documents d JOIN hits h ON h.id = d.id WHERE d.language IS NOT NULL",
+        "2 DESC, 1",
+    ),
+    "month": (
+        "substr(d.published_at, 1, 7)",
+        "documents d JOIN hits h ON h.id = d.id WHERE d.published_at IS NOT NULL",
+        "1 DESC",
+    ),
 }
-FTS_TOKEN = re.compile(r'"[^"]*"|\S+')
 
 
-def fts_query(query: str) -> str:
-    """Return an FTS5 query: phrases in double quotes kept, every other word quoted (AND of terms).
+def fts_phrase(text: str) -> str:
+    """Return the FTS5 string matching the text as a phrase (FTS5 splits it with the table's tokenizer).
 
-    Quoting each bare word keeps user input from being read as FTS5 syntax (a hyphen, a colon,
-    AND/OR/NOT) while phrases still match as phrases.
+    Every word and phrase of a query goes to FTS5 quoted, so user input is never read as FTS5 syntax
+    (a hyphen, a colon, a bracket, NEAR); the operators are hits.parse_query's, the same on both backends.
     """
-    parts = []
-    for token in FTS_TOKEN.findall(query):
-        if token.startswith('"') and token.endswith('"') and len(token) > 1:
-            inner = token.strip('"').replace('"', "")
-            if inner.strip():
-                parts.append(f'"{inner}"')
-        elif token.upper() == "OR" and parts:
-            parts.append("OR")
-        else:
-            word = token.replace('"', "")
-            if word:
-                parts.append(f'"{word}"')
-    while parts and parts[-1] == "OR":
-        parts.pop()
-    return " ".join(parts)
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts_query(query: Query) -> str:
+    """Return the FTS5 expression of the query's groups (all must match; a group's alternatives OR-ed)."""
+    return " AND ".join("(" + " OR ".join(fts_phrase(t) for t in group) + ")" for group in query.groups)
 
 
 NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
-# 3 = every document has `sort_date`.
+# 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
+# 4 = every document has `sort_date`.
 FTS_BY_ROWID = 2
-SORT_DATE = 3
+FOLDED_FACETS = 3
+SORT_DATE = 4
+SCHEMA_VERSION = SORT_DATE
 
 
 class EmbeddedIndex:
@@ -97,22 +116,35 @@ class EmbeddedIndex:
 
     def _migrate(self) -> None:
         """Bring an index written by an earlier version up to this schema (`PRAGMA user_version`)."""
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version < FTS_BY_ROWID:
-            # Full-text rows now share their document's rowid, so replacing a document deletes its
-            # row by rowid instead of scanning the whole full-text table for its id.
-            with transaction(self.conn) as conn:
-                conn.execute("DELETE FROM docs_fts")
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        with transaction(self.conn) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                return  # another process upgraded it while this one waited for the lock
+            if version < FOLDED_FACETS:
+                # Facet keys: filters match facet values case-insensitively (as the Elasticsearch
+                # template's lowercase normalizer does), through an index instead of a scan.
+                for table, column in (("documents", "source_key"), ("entities", "key")):
+                    if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+                conn.create_function("newsdex_facet_key", 1, _facet_key_or_none, deterministic=True)
+                conn.execute("UPDATE documents SET source_key = newsdex_facet_key(source_domain)")
+                conn.execute("UPDATE entities SET key = newsdex_facet_key(name)")
+                conn.execute("CREATE INDEX IF NOT EXISTS entities_key ON entities(kind, key)")
+                # Full-text rows are rebuilt with the stemming tokenizer, each with its document's
+                # rowid (so replacing a document deletes its row by rowid, not by a scan for its id).
+                conn.execute("DROP TABLE docs_fts")
+                conn.execute(FTS_TABLE)
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) SELECT rowid, id, "
                     "coalesce(json_extract(doc, '$.title'), ''), "
-                    "coalesce(json_extract(doc, '$.description'), ''), json_extract(doc, '$.body') FROM documents"
+                    "coalesce(json_extract(doc, '$.description'), ''), json_extract(doc, '$.body') "
+                    "FROM documents"
                 )
-                conn.execute(f"PRAGMA user_version = {FTS_BY_ROWID}")
-        if version < SORT_DATE:
-            # Documents indexed before the contract had `sort_date` get one: the publication date,
-            # else the earliest time known that they were seen (their last indexing time).
-            with transaction(self.conn) as conn:
+            if version < SORT_DATE:
+                # Documents indexed before the contract had `sort_date` get one: the publication date,
+                # else the earliest time known that they were seen (their last indexing time).
                 rows = conn.execute(
                     "SELECT rowid, doc FROM documents WHERE json_extract(doc, '$.sort_date') IS NULL"
                 ).fetchall()
@@ -121,7 +153,7 @@ class EmbeddedIndex:
                     doc.sort_date = pick_sort_date(doc.published_at, None, doc.ingested_at or "") or None
                     row = json.dumps(doc.to_dict(), ensure_ascii=False)
                     conn.execute("UPDATE documents SET doc=? WHERE rowid=?", (row, rowid))
-                conn.execute(f"PRAGMA user_version = {SORT_DATE}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         """Close the database."""
@@ -200,7 +232,7 @@ class EmbeddedIndex:
                     touched.add(doc.id)
                 row = doc.to_dict()
                 cursor = conn.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
                     (
                         doc.id,
                         json.dumps(row, ensure_ascii=False),
@@ -209,6 +241,7 @@ class EmbeddedIndex:
                         doc.source_domain,
                         doc.language,
                         doc.exact_key,
+                        _facet_key_or_none(doc.source_domain),
                     ),
                 )
                 conn.execute(
@@ -216,8 +249,12 @@ class EmbeddedIndex:
                     (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
                 )
                 conn.executemany(
-                    "INSERT INTO entities VALUES (?,?,?)",
-                    [(doc.id, kind, name) for kind, names in doc.entities.items() for name in names],
+                    "INSERT INTO entities VALUES (?,?,?,?)",
+                    [
+                        (doc.id, kind, name, facet_key(name))
+                        for kind, names in doc.entities.items()
+                        for name in names
+                    ],
                 )
                 if not doc.duplicate_of:
                     conn.executemany(
@@ -305,50 +342,58 @@ class EmbeddedIndex:
         include_duplicates: bool = False,
         facet_size: int = 10,
     ) -> dict[str, Any]:
-        """Return {total, hits[{id, score, title, url, source_domain, published_at, snippet}], facets}."""
-        where, params = ["1=1"], []
-        match = fts_query(query) if query.strip() else ""
-        if match:
-            where.append("docs_fts MATCH ?")
-            params.append(match)
-        if not include_duplicates:
-            where.append("d.duplicate_of IS NULL")
-        for kind in ("person", "org", "location"):
-            for name in filters.get(kind) or []:
-                where.append("d.id IN (SELECT id FROM entities WHERE kind=? AND name=? COLLATE NOCASE)")
-                params += [kind, name]
-        if filters.get("source"):
-            where.append("d.source_domain = ?")
-            params.append(filters["source"])
-        if filters.get("lang"):
-            where.append("d.language = ?")
-            params.append(filters["lang"])
-        if filters.get("date_from"):
-            where.append("substr(d.published_at, 1, 10) >= ?")
-            params.append(filters["date_from"])
-        if filters.get("date_to"):
-            where.append("substr(d.published_at, 1, 10) <= ?")
-            params.append(filters["date_to"])
-        score = "bm25(docs_fts, 0.0, 5.0, 2.0, 1.0)" if match else "0.0"
+        """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
+        request = search_request(query, filters, limit, include_duplicates, facet_size)
+        where, params = self._conditions(request)
+        match = fts_query(request.query)
+        score = "bm25(docs_fts, 0.0, 5.0, 2.0, 1.0)" if match else "NULL"
         snippet = "snippet(docs_fts, 3, '[', ']', '…', 16)" if match else "substr(docs_fts.body, 1, 160)"
         base = f"FROM docs_fts JOIN documents d ON d.id = docs_fts.id WHERE {' AND '.join(where)}"
         conn = self.conn
-        try:
-            conn.execute("DROP TABLE IF EXISTS temp.hits")
-            conn.execute(f"CREATE TEMP TABLE hits AS SELECT d.id AS id, {score} AS score {base}", params)
-        except sqlite3.OperationalError as err:
-            raise ValueError(f"cannot run query {query!r}: {err}") from err
+        conn.execute("DROP TABLE IF EXISTS temp.hits")
+        conn.execute(f"CREATE TEMP TABLE hits AS SELECT d.id AS id {base}", params)
         total = conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0]
         rows = conn.execute(
-            f"SELECT d.id, {score}, d.doc, {snippet} {base} ORDER BY {score}, d.published_at DESC LIMIT ?",
-            [*params, limit],
+            f"SELECT {score}, d.doc, {snippet} {base} ORDER BY {score}, d.published_at DESC, d.id LIMIT ?",
+            [*params, request.limit],
         ).fetchall()
-        hits = []
-        for _, value, doc, snip in rows:
-            hits.append(search_hit(json.loads(doc), round(-value, 4) if match else None, snip))
-        facets = {name: [[k, n] for k, n in conn.execute(sql, (facet_size,))] for name, sql in FACETS.items()}
+        hits = [search_hit(json.loads(doc), value, snip) for value, doc, snip in rows]
+        facets = {}
+        for name in FACETS:
+            value, rows_of, order = FACET_SQL[name]
+            sql = f"SELECT {value}, COUNT(DISTINCT h.id) FROM {rows_of} GROUP BY 1 ORDER BY {order} LIMIT ?"
+            facets[name] = [[k, n] for k, n in conn.execute(sql, (request.facet_size,))]
         conn.execute("DROP TABLE IF EXISTS temp.hits")
-        return {"total": total, "hits": hits, "facets": facets}
+        return search_result(total, hits, facets)
+
+    @staticmethod
+    def _conditions(request: SearchRequest) -> tuple[list[str], list[Any]]:
+        where, params = ["1=1"], []
+        match = fts_query(request.query)
+        if match:
+            where.append("docs_fts MATCH ?")
+            params.append(match)
+        if request.query.excluded:
+            where.append("docs_fts.rowid NOT IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
+            params.append(" OR ".join(fts_phrase(text) for text in request.query.excluded))
+        if not request.include_duplicates:
+            where.append("d.duplicate_of IS NULL")
+        for kind, name in request.entities():
+            where.append("d.id IN (SELECT id FROM entities WHERE kind = ? AND key = ?)")
+            params += [kind, facet_key(name)]
+        if request.source:
+            where.append("d.source_key = ?")
+            params.append(facet_key(request.source))
+        if request.lang:
+            where.append("d.language = ?")
+            params.append(request.lang)
+        if request.date_from:
+            where.append("substr(d.published_at, 1, 10) >= ?")
+            params.append(request.date_from)
+        if request.date_to:
+            where.append("substr(d.published_at, 1, 10) <= ?")
+            params.append(request.date_to)
+        return where, params
 
     def export(self) -> Iterator[dict[str, Any]]:
         """Yield every document in the contract form, in id order."""
@@ -376,3 +421,7 @@ class EmbeddedIndex:
             "by_source": dict(by_source),
             "by_language": dict(by_lang),
         }
+
+
+def _facet_key_or_none(value: str | None) -> str | None:
+    return None if value is None else facet_key(value)

@@ -7,6 +7,7 @@ account for all of them.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import gzip
 import json
@@ -58,22 +59,87 @@ def kind_of(path: Path) -> tuple[str | None, bool]:
 
 
 def expand_inputs(specs: Iterable[str]) -> Iterator[Path | Rejection]:
-    """Yield the files named by paths, folders (recursive) and globs, in a stable order."""
+    """Yield the files named by paths, folders (recursive) and globs, in a stable order, each once.
+
+    Recursion (into a folder, through `**`) does not follow symbolic links to folders, as `find`,
+    `grep -r` and bash's globstar do not: a link back to an ancestor cannot loop. A link the user
+    names, or that a glob part without `**` matches, is followed. A file reached twice (a link to
+    it, a folder and a glob over it) is read once, under the first of its paths.
+    """
+    seen: set[str] = set()
     for spec in specs:
-        matches = (
-            [Path(p) for p in sorted(glob.glob(spec, recursive=True))]
-            if glob.has_magic(spec)
-            else [Path(spec)]
-        )
+        matches = list(_matches(spec))
         if not matches:
             yield _reject_file(spec, "not_found", "no file matches this pattern")
         for path in matches:
             if path.is_dir():
-                yield from sorted(p for p in path.rglob("*") if p.is_file())
+                # Links after files, so a file and a link to it are read under the file's own path.
+                files: Iterable[Path] = sorted(
+                    (p for p in path.rglob("*") if p.is_file()), key=lambda p: (p.is_symlink(), p)
+                )
             elif path.exists():
-                yield path
+                files = [path]
             else:
                 yield _reject_file(str(path), "not_found", "no such file or folder")
+                continue
+            for file in files:
+                real = os.path.realpath(file)
+                if real not in seen:
+                    seen.add(real)
+                    yield file
+
+
+def missing_inputs(specs: Iterable[str]) -> list[str]:
+    """Return, for each input that names nothing (no such path, a glob matching nothing), a note saying so."""
+    missing = []
+    for spec in specs:
+        if Path(spec).exists():
+            continue
+        if not glob.has_magic(spec):
+            missing.append(f"{spec} (no such file or folder)")
+        elif next(iter(_matches(spec)), None) is None:
+            missing.append(f"{spec!r} (no file matches this pattern)")
+    return missing
+
+
+def _matches(spec: str) -> Iterator[Path]:
+    """Yield the paths a spec names: itself if it exists (even with glob characters in its name), else
+    its glob matches in sorted order (`**` through folders without following links to folders)."""
+    if Path(spec).exists() or not glob.has_magic(spec):
+        yield Path(spec)
+        return
+    parts = Path(spec).parts
+    if "**" not in parts:
+        yield from (Path(p) for p in sorted(glob.glob(spec)))
+        return
+    first_magic = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:first_magic]) if first_magic else Path()
+    pattern = parts[first_magic:]
+    found = []
+    for folder, dirs, files in os.walk(root):  # followlinks=False: links to folders are not entered
+        here = Path(folder)
+        for name in [*files, *(d for d in dirs if not (here / d).is_symlink())]:
+            rel = (here / name).relative_to(root)
+            if _glob_match(rel.parts, pattern):
+                found.append(root / rel)
+    yield from sorted(found, key=lambda p: (p.is_symlink(), p))
+
+
+def _glob_match(names: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """Return True when a relative path (its names) matches glob parts by glob.glob's rules: `**` is
+    any number of folders, other parts match one name (fnmatch), hidden names only a part with a dot."""
+    if not parts:
+        return not names
+    if parts[0] == "**":
+        for skip in range(len(names) + 1):
+            if skip and names[skip - 1].startswith("."):
+                return False
+            if _glob_match(names[skip:], parts[1:]):
+                return True
+        return False
+    if not names or (names[0].startswith(".") and not parts[0].startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(names[0], parts[0]) and _glob_match(names[1:], parts[1:])
 
 
 def read_inputs(specs: Iterable[str], max_bytes: int) -> Iterator[Item]:
@@ -135,7 +201,7 @@ def _read_bytes(path: Path, gz: bool, max_bytes: int) -> bytes:
     except gzip.BadGzipFile as err:
         raise _ReadError("bad_gzip", f"not a gzip file: {err}") from err
     except OSError as err:
-        raise _ReadError("unreadable", f"{type(err).__name__}: {err.strerror or err}") from err
+        raise _ReadError(*_os_error(err)) from err
     if len(data) > max_bytes:
         raise _ReadError(
             "too_large", f"larger than the {max_bytes}-byte cap (NEWSDEX max_bytes / --max-bytes)"
@@ -148,7 +214,7 @@ def _read_jsonl(path: Path, gz: bool, max_bytes: int) -> Iterator[Item]:
     try:
         raw = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as err:
-        yield _reject_file(name, "unreadable", f"{type(err).__name__}: {err.strerror or err}")
+        yield _reject_file(name, *_os_error(err))
         return
     line_no = 0
     try:
@@ -297,7 +363,7 @@ def _read_warc(path: Path, gz: bool, max_bytes: int) -> Iterator[Item]:
     except (ArchiveLoadFailed, EOFError, zlib.error, ValueError) as err:
         broken = f"WARC stream breaks after offset {offset}: {type(err).__name__}: {err}"
     except OSError as err:
-        yield _reject_file(name, "unreadable", f"{type(err).__name__}: {err.strerror or err}")
+        yield _reject_file(name, *_os_error(err))
         return
     if broken:
         yield Rejection(
@@ -331,6 +397,14 @@ def _gunzip(raw: Any, out: Any) -> str | None:
     if started and not decomp.eof:
         return "gzip stream is cut off in its last member"
     return None
+
+
+def _os_error(err: OSError) -> tuple[str, str]:
+    """Return (reason, detail) for a file that could not be opened or read."""
+    if isinstance(err, FileNotFoundError):
+        # Inputs are checked before a run starts: a file missing now vanished while the run went on.
+        return "not_found", "the file was removed after the run listed it"
+    return "unreadable", f"{type(err).__name__}: {err.strerror or err}"
 
 
 def _reject_file(path: str, reason: str, detail: str) -> Rejection:

