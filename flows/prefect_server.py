@@ -54,6 +54,9 @@ class TemporaryServer:
         self.home = home
         env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT__SERVER_FINAL": "1"}
         env.pop("PREFECT_API_URL", None)
+        # SQLite serves the API and the services at once; on a busy machine statements wait for the
+        # write lock longer than Prefect's default 10 s.
+        env["PREFECT_SERVER_DATABASE_TIMEOUT"] = "60"
         if ephemeral:
             # The settings Prefect gives its own temporary server (prefect.server.api.server).
             env.update({"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1"})
@@ -68,16 +71,16 @@ class TemporaryServer:
                     "PREFECT_UI_API_URL": self.api_url,
                     "PREFECT_SERVER_API_HOST": "127.0.0.1",
                     "PREFECT_SERVER_API_PORT": str(self.port),
-                    # SQLite serves the API and the services at once; on a busy machine statements wait
-                    # for the write lock longer than Prefect's default 10 s.
-                    "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
                 }
             )
             for key in [k for k in env if k.startswith("PREFECT__SERVER_EPHEMERAL")]:
                 env.pop(key)
-        # The full server's own log goes to a file beside its database, not into newsdex's output.
+        # The server's own log is not newsdex's output: the full server's goes to a file beside its
+        # database; the temporary server's (its services' retries on a busy machine, their
+        # cancellation at shutdown) is shown only with --verbose.
         self.log_path = home / "server.log" if home is not None and not ephemeral else None
-        log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        quiet = os.environ.get("PREFECT_LOGGING_LEVEL") == "CRITICAL"
+        log = open(self.log_path, "ab") if self.log_path else (subprocess.DEVNULL if quiet else None)  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -104,8 +107,8 @@ class TemporaryServer:
             # after its runs have reported to it (and the watch below stops it if newsdex is killed).
             start_new_session=True,
         )
-        if log is not None:
-            log.close()
+        if self.log_path is not None:
+            log.close()  # the child has its own descriptor
         self._ready = False
 
     def wait_ready(self, timeout: float = 120.0) -> str:
