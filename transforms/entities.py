@@ -1,31 +1,35 @@
 """Named entities for faceting: spaCy mentions → clean, canonical names per document and across documents.
 
 Extraction takes an already loaded spaCy pipeline (flows load it once per worker) and only its
-NER (tok2vec + ner): everything else here is token arithmetic on spaCy's output, so it costs a
-few per cent of spaCy's own time (docs/benchmarks.md, "Entities").
+NER (tok2vec + ner): everything else is arithmetic on spaCy's tokens and labels and the text
+around them, a few per cent of spaCy's own time (docs/benchmarks.md, "Entities"). The rules are
+general: word lists (transforms/data/entity_words.txt, roles.txt, countries.tsv) hold vocabulary
+and countries, never names from the evaluation sets (docs/quality.md, "Entities").
 
 - Text prepared for NER (`prepare_text`): lines in capitals (wire headlines, datelines) get their
   words' case from the rest of the document, so the model sees "Japan", not "JAPAN"; the copy has
   the same length, so offsets stay valid.
-- Mentions (`mentions_from_spacy`): spans cleaned of roles, lowercase words, nationality and
-  party words glued to names ("defender Hassan Abbas", "Croat Alen Boksic"), split at numbers
-  ("Lazio 1 Bologna"), with the evidence around them (`cues`): a title before a name, a
-  determiner, a team context (result lines, "X coach"), a place apposition ("Caernarfon, Wales"),
-  a preposition of place, a product noun after a name ("Jupiter missiles").
 - A dateline at the top of the text (`dateline_places`: `LONDON 1996-12-06`, `AL-AIN, United Arab
   Emirates 1996-12-06`, `WASHINGTON (Reuters) -`) gives a location.
-- Within a document (`resolve_document`), each name gets one kind from the evidence in order: event
-  and operation patterns, the alias table and country gazetteer, designator words ("... Corp",
-  "... River"), the team context, being part of a longer name of the document, the cues, then the
-  majority of spaCy's labels. Short person mentions ("Scalfaro", "Oscar Scalfaro") join the one
-  longer name they belong to ("Oscar Luigi Scalfaro"); a name is never shortened.
+- Mentions (`mentions_from_spacy`): spans cleaned of words in lower case, roles and nationality or
+  party words glued to names ("defender Hassan Abbas", "Croat Alen Boksic"); split at standalone
+  numbers ("Lazio 1 Bologna"), lists, brackets and headline dashes; a designator the model left
+  out joined ("Mandovi" + "River"); names the model missed that a designator types ("Shady
+  Records"). Each carries the evidence around it (`_cues`): a title or determiner before it, a
+  team context (result lines, tables, "X coach", "played for X"), a noun that says what it is
+  ("a village", "the band", "the album"), a list it stands in, a place preposition or region
+  after it, quotation marks, a product noun ("Jupiter missiles"), the text writing it in lower
+  case elsewhere.
+- Within a document (`resolve_document`), each name gets one kind from that evidence, in the order
+  `_kind_of` gives, else from the majority of spaCy's labels; bare nationalities and directions
+  are no places. Short person mentions ("Scalfaro", "Oscar Scalfaro") join the one longer name they
+  are part of ("Oscar Luigi Scalfaro"): a name the document states is never shortened.
 - Across documents (`canonicalise`), spelling and transliteration variants ("Sergey"/"Sergei
   Ryabkov") join by fuzzy surname and compatible first name; a group takes the name the alias
   table knows, else its longest form, else its most mentioned form.
 - A curated alias file plus the learned alias table (kept in the run state) map variants such as
   "U.S."/"US"/"United States" to one name.
-Junk (dates, numbers, single letters, lower-case tag echoes, headline-only fragments, bare
-nationality and direction words as places) never gets in.
+Junk (dates, numbers, single letters, lower-case tag echoes, headline-only fragments) never gets in.
 """
 
 from __future__ import annotations
@@ -64,12 +68,15 @@ NER_COMPONENTS = ("tok2vec", "ner")
 POSSESSIVE = re.compile(r"[’']s?$")
 
 
+def _data(name: str) -> str:
+    return resources.files("newsdex.transforms").joinpath(f"data/{name}").read_text("utf-8")
+
+
 def _read_word_lists() -> dict[str, frozenset[str]]:
     """Return the entity rules' word lists (transforms/data/entity_words.txt) by section name."""
     lists: dict[str, set[str]] = {}
     current: set[str] = set()
-    text = resources.files("newsdex.transforms").joinpath("data/entity_words.txt").read_text("utf-8")
-    for line in text.splitlines():
+    for line in _data("entity_words.txt").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -112,10 +119,6 @@ PLURAL = re.compile(r"[^su]s$")
 PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside"})
 SURNAME_SIMILARITY = 85.0
 FIRSTNAME_SIMILARITY = 0.80
-
-
-def _data(name: str) -> str:
-    return resources.files("newsdex.transforms").joinpath(f"data/{name}").read_text("utf-8")
 
 
 @lru_cache(maxsize=1)
@@ -546,8 +549,10 @@ def _mentions_of_span(
         kind in ("org", "location")
         and end - start >= 2
         and doc[start].text.lower().strip(".") in title_words()
+        and not _pattern_kind(line_key(span_text))
     ):
-        # "Ms Hessel", "President Bush" labelled as an organisation or a place.
+        # "Ms Hessel", "President Bush" labelled as an organisation or a place ("General Motors",
+        # "Prince Edward Island" are what their last word says).
         name = clean_surface(span_text, "person")
         return [Mention("person", name, _cues(doc, start, end, lower_words) | {"title"})] if name else []
     if kind == "misc":
@@ -749,70 +754,76 @@ def resolve_document(body_mentions: Iterable[Mention], title_mentions: Iterable[
 
 def _decide_kinds(votes: dict[str, Counter[str]], cues: dict[str, Counter[str]]) -> dict[str, str | None]:
     """Return each folded name's kind (None: not an entity), from the evidence in `resolve_document`."""
-    curated = curated_aliases()
+    # Full names first: their words decide the kind of the shorter mentions that are part of them.
+    persons = [k for k, v in votes.items() if _majority(v) == "person" and len(k.split()) >= 2]
+    companies = [k for k in votes if len(k.split()) > 1 and k.split()[-1] in COMPANY_LAST]
     gaz = gazetteer()
     decided: dict[str, str | None] = {}
-    # Full names first: their words decide the kind of the shorter mentions that are part of them.
-    persons = [k for k, v in votes.items() if v.most_common(1)[0][0] == "person" and len(k.split()) >= 2]
-    companies = [k for k in votes if len(k.split()) > 1 and k.split()[-1] in COMPANY_LAST]
     for key, vote in votes.items():
-        tokens = key.split()
-        mentions = sum(vote.values())
-        spacy_kind = _majority(vote)
-        cue = cues[key]
-        pattern = _pattern_kind(key)
-        country = key in gaz.countries or key in curated.get("location", {})
-        if pattern == "misc":
-            decided[key] = "misc"
-        elif cue["team"] and (spacy_kind == "person" or cue["team"] * 2 >= mentions):
-            decided[key] = "location" if country else "org"
-        elif country:
-            decided[key] = "location"
-        elif key in curated.get("org", {}) and spacy_kind != "person":
-            decided[key] = "org"
-        elif pattern:
-            decided[key] = pattern
-        elif len(tokens) < 3 and any(
-            _part_of_person(tokens, p.split(), spacy_kind) for p in persons if p != key
+        kind = _kind_of(key, vote, cues[key], persons, companies)
+        # A bare nationality or direction is no place ("the West"), no person, no organisation.
+        if (kind == "location" and (key in gaz.demonyms or key in DIRECTIONS)) or (
+            kind in ("person", "org") and key in (gaz.country_demonyms if kind == "org" else gaz.demonyms)
         ):
-            decided[key] = "person"
-        elif (cue["is_location"] or cue["is_org"] or cue["is_misc"]) * 3 >= mentions and spacy_kind != "misc":
-            decided[key] = max(("location", "org", "misc"), key=lambda k: cue[f"is_{k}"])
-        elif any(o.startswith(key + " ") for o in companies):
-            decided[key] = "org"
-        elif cue["quoted"] * 2 >= mentions and spacy_kind in ("person", "org"):
-            # A name in quotation marks is a title: a song, a book, a programme.
-            decided[key] = "misc"
-        elif spacy_kind == "location" and cue["product"]:
-            decided[key] = "misc"
-        elif cue["title"] and spacy_kind in ("org", "location", "person"):
-            decided[key] = "person"
-        elif spacy_kind == "person" and cue["determiner"] * 2 >= mentions:
-            # "the Lib Dems" are a party; "the Danube" is no person either, but nothing says what it is.
-            decided[key] = "org" if PLURAL.search(key) else _runner_up(vote, "person")
-        elif (
-            (listed := _listed_kind(cue, mentions))
-            and spacy_kind in ("person", "org", "location")
-            and len(tokens) <= 3
-        ):
-            decided[key] = listed
-        elif (cue["in_region"] * 2 >= mentions and spacy_kind in ("person", "org") and len(tokens) == 1) or (
-            spacy_kind == "person" and len(tokens) == 1 and cue["place_preposition"] * 2 >= mentions
-        ):
-            decided[key] = "location"
-        elif spacy_kind in ("person", "org", "location") and cue["common_word"] * 2 >= mentions:
-            # A capitalised common word the text also uses in lower case ("Budget", "Film").
-            decided[key] = None
-        else:
-            decided[key] = spacy_kind
-        if decided[key] is None:
-            continue
-        if (decided[key] == "location" and (key in gaz.demonyms or key in DIRECTIONS)) or (
-            decided[key] in ("person", "org")
-            and key in (gaz.country_demonyms if decided[key] == "org" else gaz.demonyms)
-        ):
-            decided[key] = "misc"
+            kind = "misc"
+        decided[key] = kind
     return decided
+
+
+def _kind_of(
+    key: str, vote: Counter[str], cue: Counter[str], persons: list[str], companies: list[str]
+) -> str | None:
+    """Return one name's kind: the first piece of evidence that decides, else spaCy's majority."""
+    tokens = key.split()
+    mentions = sum(vote.values())
+    spacy_kind = _majority(vote)
+    pattern = _pattern_kind(key)
+    country = key in gazetteer().countries or key in curated_aliases().get("location", {})
+    if pattern == "misc":  # "Cuban Missile Crisis", "Operation Anadyr", "Davis Cup"
+        return "misc"
+    if cue["team"] and (
+        # A one-word "person" in a result line is a club; "Colin Montgomerie 69 70" is a golfer.
+        (spacy_kind == "person" and len(tokens) == 1)
+        or (spacy_kind != "person" and cue["team"] * 2 >= mentions)
+    ):
+        return "location" if country else "org"  # a national team is its country
+    if country:
+        return "location"
+    if key in curated_aliases().get("org", {}) and spacy_kind != "person":
+        return "org"
+    if pattern:  # "... Corp", "... River"
+        return pattern
+    if len(tokens) < 3 and any(_part_of_person(tokens, p.split(), spacy_kind) for p in persons if p != key):
+        return "person"
+    named = max(("location", "org", "misc"), key=lambda k: cue[f"is_{k}"])
+    if cue[f"is_{named}"] * 3 >= mentions and spacy_kind != "misc":  # "a village", "the band"
+        return named
+    if any(o.startswith(key + " ") for o in companies):  # "Newmont" of "Newmont Mining Corp"
+        return "org"
+    if cue["quoted"] * 2 >= mentions and spacy_kind in ("person", "org"):
+        return "misc"  # a name in quotation marks is a title: a song, a book, a programme
+    if spacy_kind == "location" and cue["product"]:  # "Jupiter missiles"
+        return "misc"
+    if cue["title"] and spacy_kind in ("org", "location", "person"):  # "Ms Hessel", "rapper Eminem"
+        return "person"
+    if spacy_kind == "person" and cue["determiner"] * 2 >= mentions:
+        # "the Lib Dems" are a party; "the Danube" is no person either, but nothing says what it is.
+        return "org" if PLURAL.search(key) else _runner_up(vote, "person")
+    listed = _listed_kind(cue, mentions)
+    if listed and spacy_kind in ("person", "org", "location") and len(tokens) <= 3:
+        return listed  # "the villages of Aisby, Asebi and Haydour"
+    if len(tokens) == 1 and (
+        (cue["in_region"] * 2 >= mentions and spacy_kind in ("person", "org"))
+        or (cue["place_preposition"] * 2 >= mentions and spacy_kind == "person")
+    ):
+        return "location"  # "Caernarfon, Wales", "at Twickenham"
+    if (
+        spacy_kind in ("person", "org", "location")
+        and cue["common_word"] * 2 >= mentions
+        and key not in ORG_LAST  # "Parliament", "Congress", "Army" beside "the parliament"
+    ):
+        return None  # a capitalised common word the text also writes in lower case ("Budget", "Film")
+    return spacy_kind
 
 
 def _listed_kind(cue: Counter[str], mentions: int) -> str | None:

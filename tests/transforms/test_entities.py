@@ -300,3 +300,14 @@ def test_organisation_names_keep_their_own_possessive() -> None:
         [Mention("org", "Macy's"), Mention("org", "White House's"), Mention("org", "White House")]
     )
     assert set(doc.counts["org"]) == {"Macy's", "White House"}
+
+
+def test_people_in_a_leaderboard_stay_people(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "GOLF - LEADING SCORES .\n\nLeading scores after the final round :\n\nColin Mackenzie 69 70 71 68\n\nPeter Lindqvist 70 70 70 70"
+    [found] = _entities_of(nlp, [text])
+    assert found["org"] == [] and {"Colin Mackenzie", "Peter Lindqvist"} <= set(found["person"])
+
+
+def test_a_title_word_opening_a_designated_name_is_no_title(nlp) -> None:  # type: ignore[no-untyped-def]
+    [found] = _entities_of(nlp, ["General Motors said sales rose.\n\nShares of General Motors fell."])
+    assert found["org"] == ["General Motors"] and found["person"] == []
