@@ -45,15 +45,7 @@ def bbc_items(eval_dir: Path, n: int) -> list[tuple[str, str]]:
 def measure(items: list[tuple[str, str]], model: str) -> dict[str, float]:
     """Return CPU seconds of spaCy and of the post-processing over the items (one round)."""
     from newsdex.flows.stages import load_model
-    from newsdex.transforms.entities import (
-        Mention,
-        canonicalise,
-        curated_aliases,
-        dateline_places,
-        mentions_from_spacy,
-        prepare_text,
-        resolve_document,
-    )
+    from newsdex.transforms.entities import canonicalise, curated_aliases, document_entities, prepare_text
 
     nlp = load_model(model)
     start = time.process_time()
@@ -67,10 +59,9 @@ def measure(items: list[tuple[str, str]], model: str) -> dict[str, float]:
     spacy_seconds = time.process_time() - start
 
     start = time.process_time()
-    resolved = []
-    for (_, body), b, t in zip(items, body_docs, title_docs, strict=True):
-        places = [Mention("location", p, frozenset({"dateline"})) for p in dateline_places(body)]
-        resolved.append(resolve_document(mentions_from_spacy(b) + places, mentions_from_spacy(t)))
+    resolved = [
+        document_entities(b, t, body) for (_, body), b, t in zip(items, body_docs, title_docs, strict=True)
+    ]
     aliases = curated_aliases()
     for i in range(0, len(resolved), BATCH):
         canonicalise(resolved[i : i + BATCH], aliases)

@@ -30,13 +30,10 @@ from newsdex.transforms.dedup import (
 from newsdex.transforms.entities import (
     NER_COMPONENTS,
     DocEntities,
-    Mention,
     canonicalise,
     curated_aliases,
-    dateline_places,
-    mentions_from_spacy,
+    document_entities,
     prepare_text,
-    resolve_document,
 )
 from newsdex.transforms.html import ExtractionRejected, extract_html
 from newsdex.transforms.language import dominant_language
@@ -358,11 +355,4 @@ def ner_in_process(model: str, pairs: list[tuple[str, str]]) -> list[DocEntities
     nlp = load_model(model)
     bodies = nlp.pipe((prepare_text(body) for _, body in pairs), batch_size=16)
     titles = nlp.pipe((prepare_text(title, body) for title, body in pairs), batch_size=32)
-    return [
-        resolve_document(
-            mentions_from_spacy(b)
-            + [Mention("location", p, frozenset({"dateline"})) for p in dateline_places(body)],
-            mentions_from_spacy(t),
-        )
-        for b, t, (_, body) in zip(bodies, titles, pairs, strict=True)
-    ]
+    return [document_entities(b, t, body) for b, t, (_, body) in zip(bodies, titles, pairs, strict=True)]

@@ -752,6 +752,13 @@ def resolve_document(body_mentions: Iterable[Mention], title_mentions: Iterable[
     return result
 
 
+def document_entities(body: Any, title: Any, body_text: str) -> DocEntities:
+    """Return a document's entities from its processed spaCy body and title and its body's text
+    (the dateline is read from the text as written)."""
+    places = [Mention("location", p, frozenset({"dateline"})) for p in dateline_places(body_text)]
+    return resolve_document(mentions_from_spacy(body) + places, mentions_from_spacy(title))
+
+
 def _decide_kinds(votes: dict[str, Counter[str]], cues: dict[str, Counter[str]]) -> dict[str, str | None]:
     """Return each folded name's kind (None: not an entity), from the evidence in `resolve_document`."""
     # Full names first: their words decide the kind of the shorter mentions that are part of them.

@@ -13,6 +13,7 @@ from newsdex.transforms.entities import (
     clean_surface,
     curated_aliases,
     dateline_places,
+    document_entities,
     mentions_from_spacy,
     prepare_text,
     resolve_document,
@@ -160,11 +161,7 @@ Chief executive Anna Kowalczyk said Harlow would sell its stake in a Chilean min
 
 
 def _entities_of(nlp, texts: list[str]) -> list[dict[str, list[str]]]:  # type: ignore[no-untyped-def]
-    docs = []
-    for text in texts:
-        body = nlp(prepare_text(text))
-        places = [Mention("location", p, frozenset({"dateline"})) for p in dateline_places(text)]
-        docs.append(resolve_document(mentions_from_spacy(body) + places))
+    docs = [document_entities(nlp(prepare_text(text)), nlp(""), text) for text in texts]
     entities, _, _ = canonicalise(docs, curated_aliases())
     return entities
 
