@@ -599,7 +599,7 @@ def _cues(doc: Any, start: int, end: int, lower_words: set[str]) -> frozenset[st
         following = after.text.lower() if possessive and after is not None else nxt.text.lower()
         if following in TEAM_WORDS:
             cues.add("team")
-        if following in PRODUCT_WORDS:
+        if _product_after(doc, end):
             cues.add("product")
         if NUMBER.match(nxt.text) and _is_results_line(doc, start, end):
             cues.add("team")
@@ -620,6 +620,20 @@ def _place_then_stop(doc: Any, i: int) -> bool:
     while j < len(doc) and doc[j].ent_iob_ == "I":
         j += 1
     return j == len(doc) or doc[j].is_punct or doc[j].is_space
+
+
+def _product_after(doc: Any, end: int) -> bool:
+    """Return True when a product noun follows the name, past a closing quote and two adjectives at
+    most ("Jupiter missiles", '"Jupiter" nuclear missiles')."""
+    j = end
+    if j < len(doc) and doc[j].text in QUOTES_CLOSE:
+        j += 1
+    for k in range(j, min(j + 3, len(doc))):
+        if doc[k].lower_ in PRODUCT_WORDS:
+            return True
+        if not _lower_word(doc[k].text):
+            return False
+    return False
 
 
 def _kind_noun_after(doc: Any, end: int) -> str | None:

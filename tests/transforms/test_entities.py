@@ -308,3 +308,21 @@ def test_people_in_a_leaderboard_stay_people(nlp) -> None:  # type: ignore[no-un
 def test_a_title_word_opening_a_designated_name_is_no_title(nlp) -> None:  # type: ignore[no-untyped-def]
     [found] = _entities_of(nlp, ["General Motors said sales rose.\n\nShares of General Motors fell."])
     assert found["org"] == ["General Motors"] and found["person"] == []
+
+
+def test_a_product_named_after_a_place_is_no_place(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = 'The deployment of "Jupiter" nuclear missiles in Italy and Turkey began in 1961.'
+    [found] = _entities_of(nlp, [text])
+    assert "Jupiter" not in found["location"] and {"Italy", "Turkey"} <= set(found["location"])
+
+
+def test_party_nickname_budget_and_surname_get_their_kinds(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "The Lib Dems said the Budget would leave pensioners worse off.\n\n"
+        "Chancellor Gordon Brown said the budget was fair, while the Lib Dems promised to vote against it.\n\n"
+        "Donald Trump, who was in London, said Trump would open an office there."
+    )
+    [found] = _entities_of(nlp, [text])
+    assert "Lib Dems" in found["org"] and "Lib Dems" not in found["person"]
+    assert "Budget" not in found["org"] + found["person"]  # the text writes "budget" too
+    assert "Trump" not in found["org"] and "Donald Trump" in found["person"]
