@@ -2,14 +2,16 @@
 
 Used by `python -m benchmarks.quality wikigold|entities_bbc|entities` (docs/quality.md):
 - `read_conll` turns a CoNLL file (wikigold: IOB1 tags PER/ORG/LOC/MISC, `-DOCSTART-` between
-  articles) into articles: detokenised text and the gold names of each kind;
+  articles; the CoNLL-2003 layout with four columns reads the same) into articles: detokenised
+  text, one sentence a paragraph (a wire report's headline and dateline stay lines of their own),
+  and the gold names of each kind;
 - `score` compares per-document name sets, micro-averaged over documents, per kind;
 - the systems: raw spaCy (`en_core_web_sm` entities, PERSON→person, ORG→org, GPE/LOC→location),
   the newsdex entity stage on the same text (`stage_entities`: the flow's own enrich stage), and
   the whole pipeline (`run_entities`: the articles as JSONL records through `newsdex run`).
 
-Names are compared case-, accent- and punctuation-folded, without a leading "the", with the
-curated alias table's canonical forms accepted ("U.S." = "United States") — for the gold and every
+Names are compared case-, accent- and punctuation-folded, without a leading "the" or a final "'s"
+(kept on organisations: "Macy's"), with the curated alias table's canonical forms accepted ("U.S." = "United States") — for the gold and every
 system alike. The "entity" view also counts a document's short person mention ("Scalfaro") as the
 one longer name of the same document it belongs to ("Oscar Luigi Scalfaro"), again on both sides:
 a facet lists people, not spellings. The "surface" view compares the names as they are.

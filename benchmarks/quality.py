@@ -1,4 +1,4 @@
-"""Quality on real evaluation data: extraction, dates, metadata, dedup, entities.
+"""Quality on real evaluation data: extraction, dates, metadata, dedup, entities (samples, BBC, wikigold).
 
     python -m benchmarks.quality all [--eval-dir ../shared/eval] [--json out.json]
 
