@@ -33,10 +33,11 @@ from newsdex.transforms.entities import (
     DocEntities,
     canonicalise,
     curated_aliases,
-    mentions_from_spacy,
-    resolve_document,
+    document_entities,
+    prepare_text,
 )
 from newsdex.transforms.html import ExtractionRejected, extract_html
+from newsdex.transforms.language import dominant_language
 from newsdex.transforms.metadata import normalise_document
 from newsdex.transforms.record import Document, RawRecord, Rejection
 from newsdex.transforms.text import line_key, words
@@ -295,8 +296,14 @@ def enrich_batch(
         doc.pipeline_version = PIPELINE_VERSION
     originals = [d for d in docs if not d.duplicate_of]
     by_lang: dict[str, list[Document]] = {}
+    assume = _language_fallback(docs)
     for doc in originals:
-        by_lang.setdefault(doc.language or "", []).append(doc)
+        lang = doc.language
+        if not lang:
+            lang, basis = assume(doc)
+            if lang:
+                counts[f"ner_language_from_{basis}:{lang}"] += 1
+        by_lang.setdefault(lang or "", []).append(doc)
     ner = run_ner or ner_in_process
     resolved: list[tuple[Document, DocEntities]] = []
     for lang, group in by_lang.items():
@@ -327,12 +334,27 @@ def enrich_batch(
     return docs, learned, counts
 
 
+def _language_fallback(batch: list[Document]) -> Callable[[Document], tuple[str | None, str]]:
+    """Return a function giving the language to run NER in for a document langdetect could not
+    decide (short text, a close call): its source's dominant language in the batch, else the
+    batch's; with the basis ("source" or "batch") for the run report."""
+    sources: dict[str, list[str | None]] = {}
+    for doc in batch:
+        if doc.source_domain:
+            sources.setdefault(doc.source_domain, []).append(doc.language)
+    by_source = {source: dominant_language(langs) for source, langs in sources.items()}
+    overall = dominant_language(d.language for d in batch)
+
+    def assume(doc: Document) -> tuple[str | None, str]:
+        source = by_source.get(doc.source_domain or "")
+        return (source, "source") if source else (overall, "batch")
+
+    return assume
+
+
 def ner_in_process(model: str, pairs: list[tuple[str, str]]) -> list[DocEntities]:
     """Return entities for (title, body) pairs, NER in this process."""
     nlp = load_model(model)
-    bodies = nlp.pipe((body for _, body in pairs), batch_size=16)
-    titles = nlp.pipe((title for title, _ in pairs), batch_size=32)
-    return [
-        resolve_document(mentions_from_spacy(b), mentions_from_spacy(t))
-        for b, t in zip(bodies, titles, strict=True)
-    ]
+    bodies = nlp.pipe((prepare_text(body) for _, body in pairs), batch_size=16)
+    titles = nlp.pipe((prepare_text(title, body) for title, body in pairs), batch_size=32)
+    return [document_entities(b, t, body) for b, t, (_, body) in zip(bodies, titles, pairs, strict=True)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
@@ -37,3 +40,25 @@ def detect_language(text: str, hint: str | None = None) -> tuple[str | None, flo
     if best.prob < MIN_CONFIDENCE:
         return None, round(best.prob, 3)
     return best.lang.split("-")[0], round(best.prob, 3)
+
+
+def detect_article_language(
+    title: str | None, body: str, hint: str | None = None
+) -> tuple[str | None, float | None]:
+    """Return `detect_language` of the body, or of title and body together when the body alone is
+    too short or too unsure to judge (a short wire item and its headline)."""
+    found = detect_language(body, hint)
+    if found[0] is None and title and title.strip() not in body:
+        together = detect_language(f"{title}\n\n{body}", hint)
+        if together[0] is not None:
+            return together
+    return found
+
+
+def dominant_language(languages: Iterable[str | None]) -> str | None:
+    """Return the language of more than half of the documents whose language is known, or None."""
+    counts = Counter(lang for lang in languages if lang)
+    if not counts:
+        return None
+    lang, n = counts.most_common(1)[0]
+    return lang if n * 2 > sum(counts.values()) else None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from newsdex.transforms.dates import date_from_url, normalise_date
-from newsdex.transforms.language import detect_language
+from newsdex.transforms.language import detect_article_language
 from newsdex.transforms.record import Document
 from newsdex.transforms.text import QUOTES, line_key, short_hash, squash, words
 from newsdex.transforms.urls import normalise_url, registered_domain
@@ -104,8 +104,8 @@ def normalise_document(doc: Document, fetched: datetime) -> Document:
     doc.description = squash(hints.get("description") or "") or None
     doc.authors = clean_authors(hints.get("authors", []), doc.publisher, doc.source_domain)
     doc.published_at, doc.modified_at = pick_dates(hints, doc.canonical_url or doc.url, fetched)
-    doc.language, doc.language_confidence = detect_language(
-        doc.body, hints.get("html_lang") or hints.get("locale")
+    doc.language, doc.language_confidence = detect_article_language(
+        doc.title, doc.body, hints.get("html_lang") or hints.get("locale")
     )
     doc.tags = clean_tags(hints.get("tags", []))
     doc.image_url = normalise_url(hints.get("image_url"))

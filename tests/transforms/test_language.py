@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsdex.transforms.language import detect_language
+from newsdex.transforms.language import detect_article_language, detect_language, dominant_language
 
 TEXTS = {
     "en": "The government announced on Tuesday that it would raise taxes on large companies to pay for new hospitals and schools across the country.",
@@ -29,3 +29,27 @@ def test_is_deterministic() -> None:
 
 def test_too_short_is_null_not_a_guess() -> None:
     assert detect_language("Breaking news today") == (None, None)
+
+
+def test_title_and_body_together_decide_a_short_article() -> None:
+    title = "Parliament approves new budget after long debate"
+    body = "The vote passed by a wide margin on Friday."  # under 12 words on its own
+    assert detect_language(body) == (None, None)
+    code, confidence = detect_article_language(title, body)
+    assert code == "en" and confidence is not None and confidence >= 0.7
+    # A body that decides on its own is not second-guessed by its title.
+    assert detect_article_language("Le gouvernement", TEXTS["en"])[0] == "en"
+    assert detect_article_language(None, body) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("languages", "expected"),
+    [
+        (["en", "en", None, "de"], "en"),
+        (["en", "de"], None),  # no majority
+        ([None, None], None),
+        (["de", None, None, None], "de"),  # the ones that are known decide
+    ],
+)
+def test_dominant_language(languages: list[str | None], expected: str | None) -> None:
+    assert dominant_language(languages) == expected
