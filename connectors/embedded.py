@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from newsdex.connectors.hits import (
+    DATE_FACET_SIZE,
+    DATE_FACETS,
     FACETS,
     Query,
     SearchRequest,
@@ -52,6 +54,9 @@ CREATE INDEX IF NOT EXISTS entities_name ON entities(kind, name);
 CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
 CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
+CREATE TABLE IF NOT EXISTS mentions (id TEXT NOT NULL, day TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS mentions_id ON mentions(id);
+CREATE INDEX IF NOT EXISTS mentions_day ON mentions(day, id);
 """
 # Per facet: the SQL of its value and the rows it counts (joined to the search's hits), its order.
 FACET_SQL = {
@@ -73,6 +78,9 @@ FACET_SQL = {
         "documents d JOIN hits h ON h.id = d.id WHERE d.published_at IS NOT NULL",
         "1 DESC",
     ),
+    # Months of the dates the articles mention (the timeline): a table of its own, so neither the
+    # filter nor the facet parses the documents' JSON.
+    "mentioned": ("substr(m.day, 1, 7)", "mentions m JOIN hits h ON h.id = m.id", "1 DESC"),
 }
 
 
@@ -93,11 +101,12 @@ def fts_query(query: Query) -> str:
 NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
 # 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
-# 4 = every document has `sort_date`.
+# 4 = every document has `sort_date`; 5 = mentioned dates in a table (`mentions`).
 FTS_BY_ROWID = 2
 FOLDED_FACETS = 3
 SORT_DATE = 4
-SCHEMA_VERSION = SORT_DATE
+MENTIONS = 5
+SCHEMA_VERSION = MENTIONS
 
 
 class EmbeddedIndex:
@@ -153,6 +162,12 @@ class EmbeddedIndex:
                     doc.sort_date = pick_sort_date(doc.published_at, None, doc.ingested_at or "") or None
                     row = json.dumps(doc.to_dict(), ensure_ascii=False)
                     conn.execute("UPDATE documents SET doc=? WHERE rowid=?", (row, rowid))
+            if version < MENTIONS:
+                conn.execute("DELETE FROM mentions")
+                conn.execute(
+                    "INSERT INTO mentions SELECT d.id, substr(j.value, 1, 10) FROM documents d, "
+                    "json_each(d.doc, '$.mentioned_dates') j WHERE j.value IS NOT NULL"
+                )
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -256,6 +271,10 @@ class EmbeddedIndex:
                         for name in names
                     ],
                 )
+                conn.executemany(
+                    "INSERT INTO mentions VALUES (?,?)",
+                    [(doc.id, day[:10]) for day in dict.fromkeys(doc.mentioned_dates) if day],
+                )
                 if not doc.duplicate_of:
                     conn.executemany(
                         "INSERT INTO bands VALUES (?,?)", [(band, doc.id) for band in doc.lsh_bands]
@@ -314,7 +333,7 @@ class EmbeddedIndex:
         row = conn.execute("SELECT rowid FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row:
             conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
-        for table in ("documents", "entities", "bands"):
+        for table in ("documents", "entities", "bands", "mentions"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
 
     def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
@@ -341,9 +360,10 @@ class EmbeddedIndex:
         limit: int = 10,
         include_duplicates: bool = False,
         facet_size: int = 10,
+        offset: int = 0,
     ) -> dict[str, Any]:
         """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
-        request = search_request(query, filters, limit, include_duplicates, facet_size)
+        request = search_request(query, filters, limit, include_duplicates, facet_size, offset)
         where, params = self._conditions(request)
         match = fts_query(request.query)
         score = "bm25(docs_fts, 0.0, 5.0, 2.0, 1.0)" if match else "NULL"
@@ -354,17 +374,23 @@ class EmbeddedIndex:
         conn.execute(f"CREATE TEMP TABLE hits AS SELECT d.id AS id {base}", params)
         total = conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0]
         rows = conn.execute(
-            f"SELECT {score}, d.doc, {snippet} {base} ORDER BY {score}, d.published_at DESC, d.id LIMIT ?",
-            [*params, request.limit],
+            f"SELECT {score}, d.doc, {snippet} {base} ORDER BY {score}, d.published_at DESC, d.id "
+            "LIMIT ? OFFSET ?",
+            [*params, request.limit, request.offset],
         ).fetchall()
         hits = [search_hit(json.loads(doc), value, snip) for value, doc, snip in rows]
+        best = None
+        if match and request.offset:
+            # A later page: scores relative to the search's best hit, not to this page's.
+            best = conn.execute(f"SELECT {score} {base} ORDER BY {score} LIMIT 1", params).fetchone()[0]
         facets = {}
         for name in FACETS:
             value, rows_of, order = FACET_SQL[name]
+            size = DATE_FACET_SIZE if name in DATE_FACETS else request.facet_size
             sql = f"SELECT {value}, COUNT(DISTINCT h.id) FROM {rows_of} GROUP BY 1 ORDER BY {order} LIMIT ?"
-            facets[name] = [[k, n] for k, n in conn.execute(sql, (request.facet_size,))]
+            facets[name] = [[k, n] for k, n in conn.execute(sql, (size,))]
         conn.execute("DROP TABLE IF EXISTS temp.hits")
-        return search_result(total, hits, facets)
+        return search_result(total, hits, facets, request.offset, best)
 
     @staticmethod
     def _conditions(request: SearchRequest) -> tuple[list[str], list[Any]]:
@@ -393,6 +419,9 @@ class EmbeddedIndex:
         if request.date_to:
             where.append("substr(d.published_at, 1, 10) <= ?")
             params.append(request.date_to)
+        if request.mentioned_from or request.mentioned_to:
+            where.append("d.id IN (SELECT id FROM mentions WHERE day BETWEEN ? AND ?)")
+            params += [request.mentioned_from or "0000-00-00", request.mentioned_to or "9999-99-99"]
         return where, params
 
     def export(self) -> Iterator[dict[str, Any]]:
