@@ -541,12 +541,13 @@ def render_search(result: dict[str, Any]) -> str:
         if hit.get("url"):
             lines.append(f"      {hit['url']}")
     for name, values in result["facets"].items():
-        if values:
+        if not values:
+            continue
+        more = ""
+        if name in ("month", "mentioned") and len(values) > SHOWN_MONTHS:
             # The date facets are whole histograms (`--json`); the table shows their newest months.
-            more = f", … {len(values) - SHOWN_MONTHS} more months" if len(values) > SHOWN_MONTHS else ""
-            shown = values[:SHOWN_MONTHS] if name in ("month", "mentioned") else values
-            more = more if name in ("month", "mentioned") else ""
-            lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in shown) + more)
+            values, more = values[:SHOWN_MONTHS], f", and {len(values) - SHOWN_MONTHS} earlier months"
+        lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in values) + more)
     return "\n".join(lines)
 
 
@@ -597,9 +598,23 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         f"backend     {stats['backend']}\nlocation    {stats['location']}\nsize        {stats['size_bytes']} bytes"
     )
     print(f"documents   {stats['documents']} ({stats['duplicates']} duplicates)")
-    print("by source   " + ", ".join(f"{k} ({v})" for k, v in stats["by_source"].items()))
-    print("by language " + ", ".join(f"{k} ({v})" for k, v in stats["by_language"].items()))
+    print("by source   " + _top(stats["by_source"], "sources"))
+    print("by language " + _top(stats["by_language"], "languages"))
     return EXIT_OK
+
+
+# `stats` shows this many sources and languages; `--json` has them all.
+STATS_TOP = 10
+
+
+def _top(counts: dict[str, int], noun: str) -> str:
+    """Return the largest counts as `name (n), ...` and, past STATS_TOP, how many more and their total."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k} ({v})" for k, v in ranked[:STATS_TOP])
+    rest = ranked[STATS_TOP:]
+    if rest:
+        shown += f", and {len(rest)} more {noun} ({sum(v for _, v in rest)} documents; --json lists all)"
+    return shown or "-"
 
 
 def _es_index(args: argparse.Namespace) -> Any:
