@@ -129,6 +129,7 @@ class Reader:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._shared: Any = None
+        self.has_documents = False
 
     def index(self) -> Any:
         """Return an open reader; raise IndexMissing when there is no index yet."""
@@ -184,8 +185,11 @@ def create_app(data_dir: Path, es_url: str | None = None, es_index: str = "newsd
         args = search_args(request.query_params)
         index = reader.index()
         result = index.search(**args)
-        if result["total"] == 0 and not index.search("", {}, limit=0, include_duplicates=True)["total"]:
-            return _error(503, NO_INDEX)
+        if result["total"] == 0 and not reader.has_documents:
+            # No hits: an empty index says so instead (checked until it has documents, then never again).
+            if not index.search("", {}, limit=0, include_duplicates=True)["total"]:
+                return _error(503, NO_INDEX)
+            reader.has_documents = True
         return JSONResponse(result)
 
     def api_doc(request: Request) -> Response:

@@ -62,6 +62,9 @@ def test_an_index_of_schema_2_gets_stemmed_words_and_case_insensitive_facet_filt
     index.write(first + second)
     index.close()
     with sqlite3.connect(tmp_path / "index.sqlite") as conn:  # as schema 2 wrote it
+        for index_name in ("documents_facets", "entities_facets"):  # schema 5's
+            conn.execute(f"DROP INDEX {index_name}")
+        conn.execute("DROP TABLE mentions")
         conn.execute("DROP INDEX entities_key")
         conn.execute("ALTER TABLE entities DROP COLUMN key")
         conn.execute("ALTER TABLE documents DROP COLUMN source_key")

@@ -187,7 +187,10 @@ def test_unknown_ids_pages_and_methods(served: dict[str, Any]) -> None:
         assert status == 200 and '<script src="/static/app.js"' in html
         assert "script-src 'self'" in headers["content-security-policy"]
         # Nothing from another host: the page works offline.
-        assert "http" not in html.replace("http-equiv", "")
+        assert "http" not in html
+        for name in ("app.js", "app.css"):
+            status, text, _ = get(f"{base}/static/{name}")
+            assert status == 200 and "http://" not in text and "https://" not in text and "//cdn" not in text
 
 
 def test_a_missing_or_empty_index_says_run_first(tmp_path: Path, request: pytest.FixtureRequest) -> None:
