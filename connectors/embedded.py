@@ -358,7 +358,13 @@ class EmbeddedIndex:
         match = fts_query(request.query)
         score = "bm25(docs_fts, 0.0, 5.0, 2.0, 1.0)" if match else "NULL"
         # Full-text rows share their document's rowid; a search with no words reads no full-text row.
-        rows_of = "docs_fts JOIN documents d ON d.rowid = docs_fts.rowid" if match else "documents d"
+        # Without words, the filters and the order read the covering index, never the documents' rows
+        # (SQLite would rather walk documents_dup and read every row: 10 times slower).
+        rows_of = (
+            "docs_fts JOIN documents d ON d.rowid = docs_fts.rowid"
+            if match
+            else "documents d INDEXED BY documents_facets"
+        )
         base = f"FROM {rows_of} WHERE {' AND '.join(where)}"
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS temp.hits")
