@@ -64,15 +64,14 @@ def _wait(driver: Any, condition: Any) -> Any:
 
 
 def _hit_titles(driver: Any) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#results .hit .title")]
+    # Read in one script: the page redraws the list as answers come, so element handles go stale.
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#results .hit .title')].map(a => a.textContent)"
+    )
 
 
 def _summary_count(driver: Any) -> int:
-    from selenium.webdriver.common.by import By
-
-    text = driver.find_element(By.ID, "summary").text
+    text = driver.execute_script("return document.getElementById('summary').textContent")
     return int(text.split()[0]) if text[:1].isdigit() else 0
 
 
