@@ -232,6 +232,8 @@ function drawTimelines(params, facets) {
   box.replaceChildren();
   box.append(timeline(params, facets.month || [], "from", "to", "Published", "month"));
   box.append(timeline(params, facets.mentioned || [], "mfrom", "mto", "Dates mentioned", "mentioned"));
+  // Long histograms scroll; they open on their newest months.
+  for (const bars of box.querySelectorAll(".bars")) bars.scrollLeft = bars.scrollWidth;
 }
 
 function timeline(params, buckets, fromKey, toKey, title, name) {

@@ -114,6 +114,9 @@ def test_search_facet_article_and_back(site: str, browser: Any) -> None:
     # The article: the whole body, entities highlighted in it, the original URL.
     browser.find_element(By.CSS_SELECTOR, "#results .hit .title").click()
     _wait(browser, lambda d: "doc=" in d.current_url and d.find_elements(By.CSS_SELECTOR, ".doc-body p"))
+    # The article replaces the results on screen (not only in the DOM).
+    assert browser.find_element(By.ID, "doc-view").is_displayed()
+    assert not browser.find_element(By.ID, "search-view").is_displayed()
     marks = browser.find_elements(By.CSS_SELECTOR, ".doc-body mark.entity")
     kinds = {m.get_attribute("data-kind") for m in marks}
     names = {m.text for m in marks}
@@ -134,6 +137,8 @@ def test_search_facet_article_and_back(site: str, browser: Any) -> None:
     # Back: the narrowed results again; back once more: the unfiltered search.
     browser.back()
     _wait(browser, lambda d: d.current_url == bookmark and _hit_titles(d) == narrowed)
+    assert browser.find_element(By.ID, "search-view").is_displayed()
+    assert not browser.find_element(By.ID, "doc-view").is_displayed()
     browser.back()
     _wait(browser, lambda d: "person=" not in d.current_url and _hit_titles(d) == everyone)
 
