@@ -200,16 +200,15 @@ def create_app(data_dir: Path, es_url: str | None = None, es_index: str = "newsd
         doc = index.get([doc_id]).get(doc_id)
         if doc is None:
             return _error(404, f"no document with id {doc_id!r} in this index")
-        related = list((doc.get("copies") or {}).get("ids") or [])
-        if doc.get("duplicate_of"):
-            related.insert(0, doc["duplicate_of"])
-        found = index.get(related[:MAX_PAGE_SIZE])
-        hits = [search_hit(found[i], None, "") for i in related[:MAX_PAGE_SIZE] if i in found]
+        copy_ids = list((doc.get("copies") or {}).get("ids") or [])[:MAX_PAGE_SIZE]
+        canonical_id = doc.get("duplicate_of")
+        found = index.get([*copy_ids, *([canonical_id] if canonical_id else [])])
         return JSONResponse(
             {
                 "document": doc,
-                "copy_of": hits[0] if doc.get("duplicate_of") and hits else None,
-                "copies": hits[1:] if doc.get("duplicate_of") else hits,
+                # The copies and the document this one is a copy of, as search hits (no score, no snippet).
+                "copy_of": search_hit(found[canonical_id], None, "") if canonical_id in found else None,
+                "copies": [search_hit(found[i], None, "") for i in copy_ids if i in found],
             }
         )
 

@@ -30,6 +30,15 @@ HOSTILE_RECORD = {
     "url": "https://hostile.example/2022/02/02/dossier",
     "text": f"{HOSTILE_TITLE}\n\n{HOSTILE_BODY}",
 }
+# The same story on another site: a copy of the hostile document.
+HOSTILE_COPY = {**HOSTILE_RECORD, "url": "https://mirror.example/2022/02/03/dossier"}
+
+
+def hostile_inputs(folder: Path) -> Path:
+    """Write the hostile document and its copy as JSONL in `folder`; return the file."""
+    path = folder / "hostile.jsonl"
+    path.write_text(json.dumps(HOSTILE_RECORD) + "\n" + json.dumps(HOSTILE_COPY) + "\n", encoding="utf-8")
+    return path
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.cli import es_env, newsdex, one_line_error
 from tests.conftest import SAMPLES
-from tests.webserver import HOSTILE_RECORD, free_port, get, web_server
+from tests.webserver import free_port, get, hostile_inputs, web_server
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,7 @@ def served(
 ) -> Iterator[dict[str, Any]]:
     """Per backend: (base URL, cwd, args, env) of a running `newsdex web` over the samples + a hostile doc."""
     tmp = tmp_path_factory.mktemp("web")
-    hostile = tmp / "hostile.jsonl"
-    hostile.write_text(json.dumps(HOSTILE_RECORD) + "\n", encoding="utf-8")
+    hostile = hostile_inputs(tmp)
     clone = None
     if REAL_CLUSTER:
         url = REAL_CLUSTER
@@ -133,6 +132,21 @@ def test_an_article_comes_with_its_whole_body_entities_and_url(served: dict[str,
         assert body["document"] == exported[hit["id"]]
         assert "Dmitry Peskov" in body["document"]["entities"]["person"]
         assert body["copies"] == [] and body["copy_of"] is None
+
+
+def test_copies_hide_show_and_link_both_ways(served: dict[str, Any]) -> None:
+    for backend in BACKENDS:
+        canonical = _api(served, backend, "/api/search", q="dossier")[1]
+        assert canonical["total"] == 1 and canonical["hits"][0]["copies"] == 1, backend
+        both = _api(served, backend, "/api/search", q="dossier", dups="1")[1]
+        assert both["total"] == 2
+        copy = next(h for h in both["hits"] if h["duplicate_of"])
+        assert copy["duplicate_of"] == canonical["hits"][0]["id"]
+        original = _api(served, backend, f"/api/doc/{canonical['hits'][0]['id']}")[1]
+        assert [(h["id"], h["source_domain"]) for h in original["copies"]] == [(copy["id"], "mirror.example")]
+        assert original["copy_of"] is None
+        of_copy = _api(served, backend, f"/api/doc/{copy['id']}")[1]
+        assert of_copy["copy_of"]["id"] == canonical["hits"][0]["id"] and of_copy["copies"] == []
 
 
 def _export(served: dict[str, Any], backend: str) -> list[dict[str, Any]]:

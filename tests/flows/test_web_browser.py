@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli import newsdex
 from tests.conftest import ROOT, SAMPLES
-from tests.webserver import HOSTILE_RECORD, HOSTILE_TITLE, web_server
+from tests.webserver import HOSTILE_TITLE, hostile_inputs, web_server
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,7 @@ WAIT = 30
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of `newsdex web` over the samples and a hostile document."""
     tmp = tmp_path_factory.mktemp("page")
-    hostile = tmp / "hostile.jsonl"
-    hostile.write_text(json.dumps(HOSTILE_RECORD) + "\n", encoding="utf-8")
+    hostile = hostile_inputs(tmp)
     result = newsdex("--data-dir", str(tmp / "data"), "run", "--quiet", str(SAMPLES), str(hostile), cwd=tmp)
     assert result.returncode == 0, result.stderr
     with web_server("--data-dir", str(tmp / "data"), cwd=tmp) as (url, _):
@@ -173,10 +172,19 @@ def test_hostile_document_renders_as_text(site: str, browser: Any) -> None:
     browser.get(site + "/?q=dossier")
     _wait(browser, lambda d: _summary_count(d) == 1)
     assert _hit_titles(browser) == [HOSTILE_TITLE]
+    assert "+1 copy" in browser.find_element(By.CSS_SELECTOR, "#results .hit .copies").text
+    # The duplicates toggle shows the copy too, and the URL says so.
+    browser.find_element(By.ID, "dups").click()
+    _wait(browser, lambda d: "dups=1" in d.current_url and _summary_count(d) == 2)
+    assert _hit_titles(browser) == [HOSTILE_TITLE, HOSTILE_TITLE]
+    browser.find_element(By.ID, "dups").click()
+    _wait(browser, lambda d: "dups=1" not in d.current_url and _summary_count(d) == 1)
     assert not browser.find_elements(By.CSS_SELECTOR, "#results img, #results script")
     browser.find_element(By.CSS_SELECTOR, "#results .hit .title").click()
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".doc-body p"))
     assert browser.find_element(By.CSS_SELECTOR, ".doc-title").text == HOSTILE_TITLE
+    related = browser.find_element(By.CSS_SELECTOR, ".related").get_attribute("textContent")
+    assert "Copies (1)" in related and "mirror.example" in related
     body = browser.find_element(By.CSS_SELECTOR, ".doc-body").text
     assert "<script>window.__pwned = 3</script>" in body and 'onerror="window.__pwned = 4"' in body
     assert not browser.find_elements(By.CSS_SELECTOR, "#doc-view img, #doc-view script, .doc-body a")
