@@ -95,7 +95,8 @@ def search_args(params: Any) -> dict[str, Any]:
             if len(value) > MAX_QUERY_CHARS:
                 raise BadRequest(f"{key} is too long")
             filters[name] = value
-    size = _whole(params.get("size"), DEFAULT_PAGE_SIZE, "size", 1, MAX_PAGE_SIZE)
+    # size=0: the facets only (the page's timelines ask for them so).
+    size = _whole(params.get("size"), DEFAULT_PAGE_SIZE, "size", 0, MAX_PAGE_SIZE)
     page = _whole(params.get("page"), 1, "page", 1, MAX_LIMIT)
     offset = (page - 1) * size
     if offset + size > MAX_LIMIT:

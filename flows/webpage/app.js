@@ -126,9 +126,23 @@ async function renderSearch(params) {
   if (!api.get("size")) api.set("size", String(PAGE_SIZE));
   const token = (current = {});
   document.body.classList.add("loading");
+  // A timeline shows the months around its own range: its bars come from the same search without
+  // that range (no hits asked), so another month can still be picked or shift-clicked.
+  const without = (keys) => {
+    const p = new URLSearchParams(api);
+    for (const key of [...keys, "page"]) p.delete(key);
+    p.set("size", "0");
+    return "/api/search?" + p.toString();
+  };
   let result;
+  let published;
+  let mentioned;
   try {
-    result = await fetchJson("/api/search?" + api.toString());
+    [result, published, mentioned] = await Promise.all([
+      fetchJson("/api/search?" + api.toString()),
+      params.get("from") || params.get("to") ? fetchJson(without(["from", "to"])) : null,
+      params.get("mfrom") || params.get("mto") ? fetchJson(without(["mfrom", "mto"])) : null,
+    ]);
   } catch (err) {
     if (token !== current) return;
     document.body.classList.remove("loading");
@@ -146,7 +160,10 @@ async function renderSearch(params) {
   notice.hidden = !notes.length;
   drawResults(params, result);
   drawFacets(params, result.facets);
-  drawTimelines(params, result.facets);
+  drawTimelines(params, {
+    month: (published || result).facets.month,
+    mentioned: (mentioned || result).facets.mentioned,
+  });
   drawPager(params, result.total);
 }
 

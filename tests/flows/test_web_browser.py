@@ -162,8 +162,27 @@ def test_timeline_bars_filter_by_month(site: str, browser: Any) -> None:
     _wait(browser, lambda d: "mfrom=1962-10" in d.current_url and "mto=1962-10" in d.current_url)
     _wait(browser, lambda d: 0 < _summary_count(d) <= before)
     assert "mentions 1962-10" in browser.find_element(By.ID, "chips").text
-    pub = browser.find_elements(By.CSS_SELECTOR, '.timeline[data-facet="month"] .bar')
-    assert pub, "the publication histogram has bars"
+    # Publication months: a bar, then a shift-click on another makes a range; the typed days too.
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(site + "/?q=Ryabkov")
+    _settled(browser)
+    months = [
+        b.get_attribute("data-month")
+        for b in browser.find_elements(By.CSS_SELECTOR, '.timeline[data-facet="month"] .bar')
+    ]
+    assert months == ["2022-01", "2022-02"]
+    browser.find_element(By.CSS_SELECTOR, '.timeline[data-facet="month"] .bar[data-month="2022-02"]').click()
+    _wait(browser, lambda d: "from=2022-02&to=2022-02" in d.current_url and _summary_count(d) == 1)
+    bar = browser.find_element(By.CSS_SELECTOR, '.timeline[data-facet="month"] .bar[data-month="2022-01"]')
+    ActionChains(browser).key_down(Keys.SHIFT).click(bar).key_up(Keys.SHIFT).perform()
+    _wait(browser, lambda d: "from=2022-01&to=2022-02" in d.current_url and _summary_count(d) == 2)
+    assert "published 2022-01 – 2022-02" in browser.find_element(By.ID, "chips").text
+    start = browser.find_element(By.CSS_SELECTOR, '.timeline[data-facet="month"] input[name="from"]')
+    start.clear()
+    start.send_keys("2022-01-20", Keys.ENTER)
+    _wait(browser, lambda d: "from=2022-01-20&to=2022-02" in d.current_url and _summary_count(d) == 1)
 
 
 def test_hostile_document_renders_as_text(site: str, browser: Any) -> None:
