@@ -86,6 +86,9 @@ def test_parse_day_refuses_what_is_not_a_day(value: str) -> None:
         ({"person": [""]}, 10, "--person"),
         ({"source": " "}, 10, "--source"),
         ({"date_to": "tomorrow"}, 10, "--to"),
+        ({"mentioned_from": "1962-13"}, 10, "--mentioned-from"),
+        ({"mentioned_to": "soon"}, 10, "--mentioned-to"),
+        ({"mentioned_from": "1963", "mentioned_to": "1962"}, 10, "after --mentioned-to"),
     ],
 )
 def test_search_request_refuses_unusable_arguments(filters: dict[str, Any], limit: int, message: str) -> None:
@@ -102,3 +105,17 @@ def test_search_request_normalises_what_it_keeps() -> None:
     assert request.person == ("Dmitry Peskov",) and request.lang == "en" and request.limit == 0
     assert (request.date_from, request.date_to) == ("2022-01-01", "2022-01-31")
     assert request.entities() == [("person", "Dmitry Peskov")]
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(-1, 10), (MAX_LIMIT - 9, 10), (True, 10), ("5", 10)])
+def test_search_request_refuses_an_offset_outside_the_result_window(offset: Any, limit: int) -> None:
+    with pytest.raises(SearchError, match="--offset"):
+        search_request("Cuba", {}, limit, offset=offset)
+
+
+def test_search_request_keeps_offset_and_mentioned_days() -> None:
+    request = search_request(
+        "", {"mentioned_from": "1962", "mentioned_to": "1962-10"}, 10, offset=MAX_LIMIT - 10
+    )
+    assert request.offset == MAX_LIMIT - 10
+    assert (request.mentioned_from, request.mentioned_to) == ("1962-01-01", "1962-10-31")
