@@ -76,6 +76,12 @@ def fts_query(query: Query) -> str:
     return " AND ".join("(" + " OR ".join(fts_phrase(t) for t in group) + ")" for group in query.groups)
 
 
+# Covering indexes the facets and filters read (schema 5), made once the columns exist.
+FACET_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS documents_facets ON documents"
+    "(id, source_domain, language, published_at, duplicate_of, source_key)",
+    "CREATE INDEX IF NOT EXISTS entities_facets ON entities(id, kind, name)",
+)
 NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
 # 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
@@ -101,6 +107,17 @@ class EmbeddedIndex:
         self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
         self._migrate()
+        # Searches name these indexes; an index file whose version number says it has them but was
+        # written without them (another branch's schema 5) gets them here instead of failing.
+        if (
+            self.conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('documents_facets', 'entities_facets')"
+            ).fetchone()[0]
+            < 2
+        ):
+            with transaction(self.conn) as conn:
+                for sql in FACET_INDEXES:
+                    conn.execute(sql)
 
     def _migrate(self) -> None:
         """Bring an index written by an earlier version up to this schema (`PRAGMA user_version`)."""
@@ -144,11 +161,8 @@ class EmbeddedIndex:
             if version < MENTIONS:
                 # Facets and filters read these columns from covering indexes: in the table they sit
                 # past each document's JSON, which SQLite would walk through to reach them.
-                conn.execute(
-                    "CREATE INDEX IF NOT EXISTS documents_facets ON documents"
-                    "(id, source_domain, language, published_at, duplicate_of, source_key)"
-                )
-                conn.execute("CREATE INDEX IF NOT EXISTS entities_facets ON entities(id, kind, name)")
+                for sql in FACET_INDEXES:
+                    conn.execute(sql)
                 # A document names an entity once (facets count rows).
                 conn.execute(
                     "DELETE FROM entities WHERE rowid NOT IN (SELECT min(rowid) FROM entities GROUP BY id, kind, name)"
