@@ -563,7 +563,53 @@ def eval_wikigold(eval_dir: Path, workers: int) -> dict[str, Any]:
     return out
 
 
+def _clean_one(args: tuple[str, str]) -> dict[str, Any]:
+    from newsdex.flows import stages
+    from newsdex.transforms.record import Document, RawRecord
+
+    name, text = args
+    result = stages.clean_record(RawRecord(path=name, line=1, text=text), 2_000_000)
+    if not isinstance(result, Document):
+        return {"name": name, "rejected": result.reason, "kept": 0.0, "id": None, "title": None}
+    doc = stages.normalise(result, NOW)
+    _, recall, _ = token_prf(f"{doc.title or ''}\n{doc.body}", text)
+    return {"name": name, "rejected": None, "kept": recall, "id": doc.id, "title": doc.title}
+
+
+def eval_cleantext(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Words of clean text (no page furniture) that reach title + body, and articles rejected, on
+    wire stories built in the CoNLL-2003 style, the BBC articles and wikigold (benchmarks/cleantext)."""
+    from benchmarks.cleantext import bbc_texts, wikigold_texts, wire_stories
+
+    out: dict[str, Any] = {}
+    every: list[dict[str, Any]] = []
+    for family, items in (
+        ("wire", wire_stories()),
+        ("bbc", bbc_texts(eval_dir)),
+        ("wikigold", wikigold_texts(eval_dir)),
+    ):
+        results = _map(_clean_one, items, workers)
+        every.extend(results)
+        kept = [r["kept"] for r in results]
+        out[family] = {
+            "articles": len(results),
+            "words_kept": _mean(kept),
+            "rejected": sum(1 for r in results if r["rejected"]),
+            "below_095": sum(1 for k in kept if k < 0.95),
+            "worst": sorted((round(r["kept"], 3), r["name"]) for r in results)[:3],
+        }
+    ids = [r["id"] for r in every if r["id"]]
+    out["all"] = {
+        "articles": len(every),
+        "words_kept": _mean([r["kept"] for r in every]),
+        "rejected": sum(1 for r in every if r["rejected"]),
+        "shared_ids": len(ids) - len(set(ids)),
+    }
+    return out
+
+
 SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
+    "cleantext": eval_cleantext,
     "fundus": eval_fundus,
     "snippets": eval_snippets,
     "dates": eval_dates,
