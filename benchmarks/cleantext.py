@@ -198,3 +198,27 @@ def wikigold_texts(eval_dir: Path) -> list[tuple[str, str]]:
 def clean_set(eval_dir: Path) -> list[tuple[str, str]]:
     """Return the whole clean set: wire stories, BBC, wikigold."""
     return wire_stories() + bbc_texts(eval_dir) + wikigold_texts(eval_dir)
+
+
+FURNITURE = [
+    "- Advertisement -",
+    "Subscribe to our newsletter",
+    "Read more: Markets close higher on bank shares",
+    "Share this article",
+    "This website uses cookies. By continuing to use this site, you accept our use of cookies.",
+    "Copyright 1996 Wire Services. All rights reserved.",
+]
+
+
+def with_furniture(stories: list[tuple[str, str]], seed: int = SEED) -> list[tuple[str, str, str]]:
+    """Return (id, text with 2-3 furniture lines put in at random places, the story alone): a clean
+    story in a feed that adds sign-up and advertisement lines. The text cleaner must drop those and
+    nothing else."""
+    rng = random.Random(seed + 1)
+    out = []
+    for name, text in stories:
+        lines = text.split("\n")
+        for extra in rng.sample(FURNITURE, rng.randint(2, 3)):
+            lines.insert(rng.randint(1, len(lines)), extra)
+        out.append((name + "+furniture", "\n".join(lines), text))
+    return out

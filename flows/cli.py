@@ -229,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the K-th of N partitions of the input (0-based), for several workers",
     )
     run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
+    run.add_argument(
+        "--keep-all-text",
+        action="store_true",
+        help='the text inputs are clean (a wire feed, plain articles): drop no line of them (JSONL: "clean": true)',
+    )
     run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
     run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
 
@@ -365,6 +370,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "doc_timeout": args.doc_timeout,
         "partition": args.partition,
         "dask_address": args.dask_address,
+        "keep_all_text": args.keep_all_text or None,
     }
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.

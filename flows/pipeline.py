@@ -99,6 +99,8 @@ def record_key(record: RawRecord, sink: str) -> str:
     unit of "already done" across runs."""
     payload = record.html if record.html is not None else record.text or ""
     where = f"{record.path}\x1f{record.line}\x1f{record.offset}\x1f{record.url}"
+    if record.clean:
+        where += "\x1fclean"  # kept whole: not the document a cleaning run made of it
     return short_hash(f"{PIPELINE_VERSION}\x1f{sink}\x1f{where}\x1f{short_hash(payload, 32)}", 32)
 
 
@@ -188,6 +190,7 @@ def run_pipeline(
     doc_timeout: float | None = None,
     partition: tuple[int, int] | None = None,
     dask_address: str | None = None,
+    keep_all_text: bool | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
     settings = run_settings(
@@ -199,6 +202,7 @@ def run_pipeline(
         max_chars=max_chars,
         workers=workers,
         doc_timeout=doc_timeout,
+        keep_all_text=keep_all_text,
     )
     started = datetime.now(UTC)
     cpu_at_start = time.process_time()
@@ -352,6 +356,9 @@ class BatchSource:
                 else:
                     batch.records.append(item)
             if batch.records:
+                if self._settings.keep_all_text:
+                    for record in batch.records:
+                        record.clean = True
                 keys = [record_key(r, self._sink) for r in batch.records]
                 done = {} if self._force else self._state.records_done(keys)
                 batch.done = [done[k] for k in keys if k in done]
@@ -384,6 +391,7 @@ def run_settings(**params: Any) -> Settings:
         "max_chars",
         "workers",
         "doc_timeout",
+        "keep_all_text",
     )
     return Settings.from_env(**{k: params.get(k) for k in keys})
 
@@ -461,6 +469,9 @@ def _run_batch(
     with clock("templates"):
         stripped, seen_lines = _as_task(templates_task, docs, state)
         docs = keep_documents(stripped)
+    for doc in docs:
+        report.dropped_lines.update(doc.dropped_lines)
+        report.kept_whole += doc.kept_whole
     before = len(docs)
     with clock("dedup"):
         docs, dup_counts = _as_task(dedup_task, docs, index)

@@ -40,7 +40,7 @@ from newsdex.transforms.html import ExtractionRejected, extract_html
 from newsdex.transforms.language import dominant_language
 from newsdex.transforms.metadata import normalise_document
 from newsdex.transforms.record import Document, RawRecord, Rejection
-from newsdex.transforms.text import line_key, words
+from newsdex.transforms.text import line_key, short_hash, words
 
 # A short paragraph seen in this many documents of one source is template furniture.
 TEMPLATE_MIN_DOCS = 3
@@ -66,7 +66,13 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
             where,
             record.url,
         )
-    doc = Document(input=where, url=record.url, fetched_at=record.fetched_at, source_hint=record.source)
+    doc = Document(
+        input=where,
+        url=record.url,
+        fetched_at=record.fetched_at,
+        source_hint=record.source,
+        content_key=short_hash(payload, 32),
+    )
     if record.html is not None:
         try:
             result = extract_html(record.html, record.url)
@@ -75,15 +81,20 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
         except (ValueError, RecursionError) as err:
             return Rejection("clean", "unparseable_html", f"{type(err).__name__}: {err}", where, record.url)
         doc.body, doc.title, doc.hints = result.body, result.title, result.hints
+        doc.body = dedupe_paragraphs(doc.body)
     else:
-        text_result = clean_text(fix_text(record.text or ""))
+        # The text cleaner drops repeats itself (long ones only: a repeated table label stays).
+        text_result = clean_text(fix_text(record.text or ""), keep_all=record.clean)
         doc.body, doc.title, doc.hints = text_result.body, text_result.title, text_result.hints
-    doc.body = dedupe_paragraphs(doc.body)
+        doc.dropped_lines = dict(Counter(reason for _, reason in text_result.dropped))
+        doc.kept_whole = record.clean
     if not doc.body.strip():
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(doc.dropped_lines.items()))
         return Rejection(
             "clean",
             "empty_after_cleaning",
-            "no article text left after boilerplate removal",
+            "no article text left after boilerplate removal"
+            + (f" (lines dropped: {dropped})" if dropped else ""),
             where,
             record.url,
         )
@@ -119,7 +130,9 @@ def strip_templates(
     for source, group in by_source.items():
         batch_counts: Counter[str] = Counter()
         for doc in group:
-            candidates[id(doc)] = template_candidates(doc.body.split("\n\n"))
+            # A text declared clean is evidence of nothing being furniture: it neither loses lines
+            # to templates nor teaches them.
+            candidates[id(doc)] = {} if doc.kept_whole else template_candidates(doc.body.split("\n\n"))
             keys = set(candidates[id(doc)].values())
             batch_counts.update(keys)
             seen_rows.extend((source, k, doc.id) for k in keys)
@@ -136,6 +149,7 @@ def strip_templates(
         paragraphs = doc.body.split("\n\n")
         if drop and len(paragraphs) - len(drop) >= len(paragraphs) * (1 - TEMPLATE_MAX_SHARE):
             doc.body = "\n\n".join(p for i, p in enumerate(paragraphs) if i not in drop)
+            doc.dropped_lines["source_template"] = doc.dropped_lines.get("source_template", 0) + len(drop)
         if not doc.body.strip():
             out.append(
                 Rejection("clean", "empty_after_cleaning", "only source-template text", doc.input, doc.url)

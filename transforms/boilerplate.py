@@ -158,11 +158,18 @@ def metadata_kind(line: str) -> str | None:
 
 
 def _phone(line: str) -> re.Match[str] | None:
-    """Return the first phone number in the line: digit groups of two or more (a results row such as
-    "Lazio 14 3 5 6 5 8 14" and an ISO date are not one)."""
+    """Return the first phone number in the line: nine digits or more in groups of two or more (a
+    results row such as "Lazio 14 3 5 6 5 8 14", a price list and an ISO date are not one)."""
     for match in PHONE.finditer(line):
-        groups = re.findall(r"\d+", match.group(0))
-        if ISO_DATE.fullmatch(match.group(0)) or sum(len(g) == 1 for g in groups) > 1:
+        text = match.group(0)
+        groups = re.findall(r"\d+", text)
+        if (
+            ISO_DATE.fullmatch(text)
+            or sum(len(g) == 1 for g in groups) > 1
+            or sum(len(g) for g in groups) < 9
+            # Prices and scores ("490.80 41.24"): decimals separated by spaces, not one dialling style.
+            or ("." in text and " " in text)
+        ):
             continue
         return match
     return None
@@ -236,6 +243,10 @@ DUMP_MIN_EVIDENCE = 2
 # A repeated line with this many words (not numbers) is the flattener's copy (title repeats, duplicated blocks); a repeated
 # short line is a table label ("Bowling:") and stays.
 REPEAT_MIN_WORDS = 8
+# A flattened whole page: its navigation menus and teaser lists give this many link-label lines,
+# with this many furniture or metadata lines (a story with a few sign-up lines has neither).
+PAGE_MIN_LINK_LINES = 20
+PAGE_MIN_EVIDENCE = 5
 TITLE_MAX_CHARS = 300
 TITLE_LOOKAHEAD = 4
 CORRECTION = re.compile(
@@ -392,7 +403,17 @@ def _clean_dump(
     dropped: list[tuple[str, str]] = []
     after_head = [i for i in content if i > head_end]
     core = article_core(lines, kinds, after_head)
+    if core is None:
+        # No stretch reads like prose (a table, a list, one line): nothing bounds an article, so
+        # position is no evidence and every line without furniture evidence stays (the headline
+        # as the title).
+        plain = [i for i in after_head if kinds[i] is None and not furniture_reason(lines[i])]
+        headline = pick_title(lines, plain)
+        plain = [i for i in plain if i != headline] or plain
+        core = (plain[0], plain[-1]) if plain else None
     first, last = bridge_markers(lines, kinds, after_head, core) if core else (None, None)
+    if first is not None and last is not None:
+        first, last = extend_over_data(lines, kinds, after_head, (first, last))
     title: str | None = None
     description: str | None = None
     seen: set[str] = set()
@@ -405,13 +426,23 @@ def _clean_dump(
             i
             for i in content
             if kinds[i] is None
-            and not boilerplate_reason(lines[i])
+            and not furniture_reason(lines[i])
             and line_key(lines[i]) not in template_keys
             and not (BYLINE.match(lines[i]) and len(words(lines[i])) <= 8)
             and (first is None or i < first)
         ],
     )
 
+    page = head_end >= 0 or (
+        sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
+        and sum(1 for i in content if (kinds[i] not in (None, "number")) or furniture_reason(lines[i]))
+        >= PAGE_MIN_EVIDENCE
+    )
+    # The tail after a "Related stories" / "Most read" / "Leave a reply" heading is furniture whatever
+    # its lines look like (teaser blurbs read like prose).
+    opener = next(
+        (i for i in content if last is not None and i > last and BLOCK_OPENER.search(lines[i])), None
+    )
     for i in content:
         line, kind = lines[i], kinds[i]
         key = line_key(line)
@@ -424,9 +455,12 @@ def _clean_dump(
         if key in seen:
             dropped.append((line, "repeated"))
             continue
-        reason = boilerplate_reason(line)
+        reason = furniture_reason(line)
         if reason is None and key in template_keys:
             reason = "source_template"
+        if reason is None and (page or not in_core) and i != title_at and boilerplate_reason(line):
+            # A banner or teaser link; in a story with a few sign-up lines, a capitals subhead.
+            reason = "all_caps"
         if reason:
             dropped.append((line, reason))
             continue
@@ -445,14 +479,21 @@ def _clean_dump(
             description = line
             seen.add(key)
             continue
-        if in_head or in_tail:
+        if (in_head or in_tail) and (
+            # A whole flattened page (its <head>, or its menus, are in the text): the article core
+            # bounds the article.
+            page
+            # Otherwise only what is shaped like furniture, or what follows a teaser-block heading.
+            or is_link_like(line)
+            or (in_tail and opener is not None and i > opener)
+        ):
             if NAME_LINE.match(line):
                 name_lines[line] = name_lines.get(line, 0) + 1
             elif line == line.lower() and TAG_ITEM.match(line) and len(line.split()) <= 4:
                 hints.setdefault("tags", []).append(line)
             dropped.append((line, "outside_article"))
             continue
-        if i in list_run:
+        if page and i in list_run:
             dropped.append((line, "link_list"))
             continue
         seen.add(key)
@@ -529,6 +570,69 @@ def bridge_markers(
     return first, last
 
 
+BLOCK_OPENER = re.compile(
+    r"^\W*(?:related|recent|more|most|trending|you may also|recommended|leave a reply|comments?|popular"
+    r"|lesen sie auch|mehr zum thema|weitere|à lire aussi|lire aussi|lee también|leggi anche|читайте также)\b",
+    re.I,
+)
+
+
+def is_link_like(line: str) -> bool:
+    """Return True for a line shaped like a link label (navigation, teaser, tag, name): short, not a
+    sentence, not a table row or list item, not a label that opens what follows."""
+    return (
+        len(words(line)) <= SHORT_WORDS
+        and not SENTENCE_END.search(line)
+        and not line.endswith(":")
+        and not is_data_line(line)
+        and not CORRECTION.search(line)
+    )
+
+
+NUMBER_TOKEN = re.compile(r"^[+-]?\d[\d.,:/-]*[%p]?$")
+LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-•*–])\s+\S")
+
+
+def is_data_line(line: str) -> bool:
+    """Return True for a table row, a ranked-list item or a dateline: lines that belong to the
+    text around them although they do not read like prose."""
+    tokens = line.split()
+    numbers = sum(1 for t in tokens if NUMBER_TOKEN.match(t.strip("()[],;")))
+    return bool(
+        (numbers >= 2 and numbers >= 0.25 * len(tokens))
+        or (len(tokens) >= 2 and NUMBER_TOKEN.match(tokens[-1]))
+        or LIST_ITEM.match(line)
+        or DATELINE.match(line)
+    )
+
+
+def extend_over_data(
+    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int]
+) -> tuple[int, int]:
+    """Return the core widened over the tables, ranked lists and datelines next to it (and a label
+    line ending in a colon that opens one): prose scoring cuts them off, nothing marks them furniture."""
+    first, last = core
+    pos = {i: n for n, i in enumerate(content)}
+
+    def joins(n: int) -> bool:
+        i = content[n]
+        if furniture_reason(lines[i]) or kinds[i] not in (None, "number"):
+            return False
+        return is_data_line(lines[i]) or kinds[i] == "number"
+
+    n = pos[last] + 1
+    while n < len(content) and (
+        joins(n) or (lines[content[n]].endswith(":") and n + 1 < len(content) and joins(n + 1))
+    ):
+        last = content[n]
+        n += 1
+    n = pos[first] - 1
+    while n >= 0 and joins(n):
+        first = content[n]
+        n -= 1
+    return first, last
+
+
 def _metadata_head_end(
     lines: list[str], kinds: list[str | None], content: list[int], body_like: list[int]
 ) -> int:
@@ -561,7 +665,7 @@ def _short_line_runs(lines: list[str], kinds: list[str | None]) -> set[int]:
     for i, line in enumerate(lines):
         if not line:
             continue
-        short = kinds[i] is None and len(words(line)) <= SHORT_WORDS and not SENTENCE_END.search(line)
+        short = kinds[i] is None and is_link_like(line)
         if short:
             run.append(i)
             continue

@@ -53,6 +53,8 @@ class RawRecord:
     text: str | None = None
     source: str | None = None
     fetched_at: str | None = None
+    # The feed declared this text clean (JSONL `"clean": true`, or `run --keep-all-text`): no line dropped.
+    clean: bool = False
 
     def origin(self) -> dict[str, Any]:
         """Return the `input` block of the contract for this record."""
@@ -116,6 +118,11 @@ class Document:
     pipeline_version: str | None = None
     # Working state (not part of the contract).
     hints: dict[str, Any] = field(default_factory=dict)
+    # Hash of the record's raw content (html or text as read): the id of a record without a URL.
+    content_key: str = ""
+    # Lines the cleaner dropped, by reason (the run report sums them); True when declared clean.
+    dropped_lines: dict[str, int] = field(default_factory=dict)
+    kept_whole: bool = False
     fetched_at: str | None = None
     source_hint: str | None = None
     html_lang: str | None = None
