@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from newsdex.transforms.text import line_key, squash, words
@@ -304,7 +305,7 @@ def pick_title(lines: list[str], candidates: list[int]) -> int | None:
 def _is_headline(line: str) -> bool:
     """Return True for a line shaped like a headline: a few words, not a sentence of prose."""
     n_words = len(words(line))
-    return 3 <= n_words <= 25 and not (SENTENCE_END.search(line) and line.endswith("."))
+    return 3 <= n_words <= 25 and not line.endswith((".", ":"))
 
 
 def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all: bool = False) -> CleanResult:
@@ -433,15 +434,21 @@ def _clean_dump(
         ],
     )
 
+    next_line = dict(pairwise(content))
     page = head_end >= 0 or (
         sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
         and sum(1 for i in content if (kinds[i] not in (None, "number")) or furniture_reason(lines[i]))
         >= PAGE_MIN_EVIDENCE
     )
-    # The tail after a "Related stories" / "Most read" / "Leave a reply" heading is furniture whatever
-    # its lines look like (teaser blurbs read like prose).
+    # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
+    # its line, not an inline "Read also: <link>") is furniture whatever its lines look like.
     opener = next(
-        (i for i in content if last is not None and i > last and BLOCK_OPENER.search(lines[i])), None
+        (
+            i
+            for i in content
+            if last is not None and i > last and BLOCK_OPENER.search(lines[i]) and len(words(lines[i])) <= 4
+        ),
+        None,
     )
     for i in content:
         line, kind = lines[i], kinds[i]
@@ -483,8 +490,9 @@ def _clean_dump(
             # A whole flattened page (its <head>, or its menus, are in the text): the article core
             # bounds the article.
             page
-            # Otherwise only what is shaped like furniture, or what follows a teaser-block heading.
-            or is_link_like(line)
+            # Otherwise only what is shaped like furniture (not a heading over a table), or what
+            # follows a teaser-block heading.
+            or (is_link_like(line) and not is_data_line(lines[next_line.get(i, i)]))
             or (in_tail and opener is not None and i > opener)
         ):
             if NAME_LINE.match(line):

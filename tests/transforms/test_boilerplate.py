@@ -329,3 +329,30 @@ def test_title_is_the_headline_not_a_notice_timestamp_dateline_or_label(text: st
     # Whatever is not the title stays in the body.
     for line in text.split("\n"):
         assert line == result.title or line in result.body.split("\n\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "furniture"),
+    [
+        (
+            "Bahn-Streik legt Fernverkehr lahm\nAnzeige\nBerlin (dpa) - Der Streik hat den Fernverkehr lahmgelegt.\n"
+            "Lesen Sie auch: Tarifverhandlungen gescheitert\nNur jeder fünfte Zug fuhr.\nBundesliga, 25. Spieltag\n"
+            "Bayern 3 Dortmund 1\nLeipzig 2 Freiburg 2\nNewsletter abonnieren",
+            {"Anzeige", "Lesen Sie auch: Tarifverhandlungen gescheitert", "Newsletter abonnieren"},
+        ),
+        (
+            "El Gobierno aprueba el presupuesto\nPublicidad\nMADRID, 4 oct (EFE) - El Consejo aprobó el proyecto.\n"
+            "Lee también: La oposición critica las cuentas\nGasto social 45,2\nDefensa 11,3\nCompartir",
+            {"Publicidad", "Lee también: La oposición critica las cuentas", "Compartir"},
+        ),
+        (
+            WIRE["scoreboard"][0] + "\n- Advertisement -\nSubscribe to our newsletter\nShare this article",
+            {"- Advertisement -", "Subscribe to our newsletter", "Share this article"},
+        ),
+    ],
+)
+def test_story_with_a_few_furniture_lines_loses_those_lines_only(text: str, furniture: set[str]) -> None:
+    result = clean_text(text)
+    assert {line for line, _ in result.dropped} == furniture
+    kept = [line for line in text.split("\n") if line not in furniture and line != result.title]
+    assert result.body.split("\n\n") == kept
