@@ -329,6 +329,10 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
             reason = "source_template"
         if reason:
             evidence[i] = reason
+    if content and evidence.get(content[0]) == "marker" and _reads_as_headline(lines[content[0]]):
+        # "Copyright dispute goes to court", "EU tightens cookie consent rules": a story's first line
+        # that only names a furniture topic, without a call to action, is its headline.
+        del evidence[content[0]]
     body_like = [
         i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
     ]
@@ -336,6 +340,18 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
     if head_end < 0 and len(evidence) < DUMP_MIN_EVIDENCE:
         return _clean_plain(lines, kinds, content, evidence)
     return _clean_dump(lines, kinds, content, head_end, template_keys)
+
+
+CALL_TO_ACTION = re.compile(
+    r"^\W*(?:subscribe|sign up|follow|share|leave|click|tap|read|log ?in|skip|back to|print|email|accept|manage"
+    r"|abonn|suscr|lesen|lee|lire|leggi|czytaj|читайте)|\b(?:our|us|your|here|now|today)\b|©|\ball rights\b",
+    re.I,
+)
+
+
+def _reads_as_headline(line: str) -> bool:
+    """Return True for a line of four words or more with no call to action in it."""
+    return len(words(line)) >= 4 and not CALL_TO_ACTION.search(line) and not LABEL_MARKERS.match(line)
 
 
 def _clean_kept_whole(lines: list[str], content: list[int]) -> CleanResult:

@@ -316,6 +316,15 @@ def test_text_of_furniture_only_is_empty_and_text_with_one_real_line_is_not() ->
         ("LONDON, June 21 (Reuters) -\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
         ("Business\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
         ("SOCCER\nLAZIO HOLD ROMA\nThe derby ended 1-1.", "LAZIO HOLD ROMA"),
+        # A headline that names a furniture topic without a call to action is still the headline.
+        (
+            "Copyright dispute goes to court\nLONDON 1996-12-06\nThe case opened.",
+            "Copyright dispute goes to court",
+        ),
+        (
+            "EU tightens cookie consent rules\nBRUSSELS 1996-12-06\nThe rules apply.",
+            "EU tightens cookie consent rules",
+        ),
         # A short real headline with nothing headline-like after it stays the title.
         ("Title line\nA paragraph long enough to be article text, with several words in it.", "Title line"),
     ],
