@@ -21,6 +21,8 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundErro
 
 from newsdex import mappings
 from newsdex.connectors.hits import (
+    DATE_FACET_SIZE,
+    DATE_FACETS,
     ENTITY_KINDS,
     FACETS,
     IndexMissing,
@@ -600,9 +602,10 @@ class ElasticIndex:
         limit: int = 10,
         include_duplicates: bool = False,
         facet_size: int = 10,
+        offset: int = 0,
     ) -> dict[str, Any]:
         """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
-        request = search_request(query, filters, limit, include_duplicates, facet_size)
+        request = search_request(query, filters, limit, include_duplicates, facet_size, offset)
         body = self._call(
             self.es.search,
             index=self.read_alias,
@@ -620,6 +623,9 @@ class ElasticIndex:
             },
             sort=["_score", {"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
             size=request.limit,
+            from_=request.offset,
+            # Sorted hits carry no max_score unless asked: a later page's scores are relative to it.
+            track_scores=True,
             track_total_hits=True,
         )
         ranked = bool(request.query.groups)
@@ -631,15 +637,18 @@ class ElasticIndex:
         facets: dict[str, list[list[Any]]] = {}
         for name, agg in body.get("aggregations", {}).items():
             buckets = agg.get("buckets", [])
-            if name == "month":
+            if name in DATE_FACETS:
+                buckets = [b for b in buckets if b["doc_count"]]
                 buckets = sorted(buckets, key=lambda b: b.get("key_as_string", ""), reverse=True)
                 facets[name] = [[b.get("key_as_string", str(b["key"]))[:7], b["doc_count"]] for b in buckets]
+                facets[name] = facets[name][:DATE_FACET_SIZE]
             else:
                 # By count, then value: the order the embedded index gives (and a stable cut at the size).
                 buckets = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))
                 facets[name] = [[b["key"], b["doc_count"]] for b in buckets]
-            facets[name] = facets[name][: request.facet_size]
-        return search_result(body["hits"]["total"]["value"], hits, facets)
+                facets[name] = facets[name][: request.facet_size]
+        best = body["hits"].get("max_score") if ranked and request.offset else None
+        return search_result(body["hits"]["total"]["value"], hits, facets, request.offset, best)
 
     @staticmethod
     def _query(request: SearchRequest) -> dict[str, Any]:
@@ -668,6 +677,14 @@ class ElasticIndex:
                 # Up to the end of that day: the next day, excluded (no rounding rules involved).
                 days["lt"] = (date.fromisoformat(request.date_to) + timedelta(days=1)).isoformat()
             filt.append({"range": {"published_at": days}})
+        if request.mentioned_from or request.mentioned_to:
+            # Any mentioned date in the range (a range query on a multi-valued field matches on one value).
+            mentioned: dict[str, str] = {"format": "strict_date"}
+            if request.mentioned_from:
+                mentioned["gte"] = request.mentioned_from
+            if request.mentioned_to:
+                mentioned["lt"] = (date.fromisoformat(request.mentioned_to) + timedelta(days=1)).isoformat()
+            filt.append({"range": {"mentioned_dates": mentioned}})
         return {"bool": {"must": must or [{"match_all": {}}], "filter": filt, "must_not": must_not}}
 
     @staticmethod
@@ -689,14 +706,15 @@ class ElasticIndex:
             for name in FACETS
             if name in fields
         }
-        aggs["month"] = {
-            "date_histogram": {
-                "field": "published_at",
-                "calendar_interval": "month",
-                "format": "yyyy-MM",
-                "min_doc_count": 1,
+        for name, field in (("month", "published_at"), ("mentioned", "mentioned_dates")):
+            aggs[name] = {
+                "date_histogram": {
+                    "field": field,
+                    "calendar_interval": "month",
+                    "format": "yyyy-MM",
+                    "min_doc_count": 1,
+                }
             }
-        }
         return aggs
 
     def export(self) -> Iterator[dict[str, Any]]:

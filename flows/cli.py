@@ -256,7 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--to", dest="date_to", help="published on or before this day (YYYY-MM-DD, YYYY-MM or YYYY; UTC)"
     )
+    search.add_argument(
+        "--mentioned-from",
+        help="mentions a date on or after this day (YYYY-MM-DD, YYYY-MM or YYYY)",
+    )
+    search.add_argument(
+        "--mentioned-to",
+        help="mentions a date on or before this day (YYYY-MM-DD, YYYY-MM or YYYY)",
+    )
     search.add_argument("--limit", type=int, default=10, help="hits to show, 0 to 10000 (default 10)")
+    search.add_argument(
+        "--offset", type=int, default=0, help="hits to skip first (paging; offset + limit up to 10000)"
+    )
     search.add_argument("--include-duplicates", action="store_true", help="show copies too")
     search.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -299,7 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the local Prefect server serve starts when PREFECT_API_URL is not set (4200; a free "
         "one if taken)",
     )
+    web = sub.add_parser("web", help="a read-only search page over the index, in the browser")
+    web.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    web.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     return parser
+
+
+def _port(value: str) -> int:
+    """A TCP port, 1 to 65535 (web --port)."""
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"takes a port number from 1 to 65535, got {value!r}")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_stats(args)
         if args.command == "serve":
             return _cmd_serve(args)
+        if args.command == "web":
+            return _cmd_web(args)
         if args.command in ("setup", "reindex"):
             return _cmd_es_admin(args)
         if args.command == "kibana":
@@ -483,12 +508,19 @@ def _cmd_search(args: argparse.Namespace) -> int:
         "lang": args.lang,
         "date_from": args.date_from,
         "date_to": args.date_to,
+        "mentioned_from": args.mentioned_from,
+        "mentioned_to": args.mentioned_to,
     }
-    search_request(args.query, filters, args.limit)  # bad arguments are found before any connection
+    # Bad arguments are found before any connection.
+    search_request(args.query, filters, args.limit, offset=args.offset)
     index = _open_index(args)
     try:
         result = index.search(
-            args.query, filters, limit=args.limit, include_duplicates=args.include_duplicates
+            args.query,
+            filters,
+            limit=args.limit,
+            include_duplicates=args.include_duplicates,
+            offset=args.offset,
         )
     finally:
         index.close()
@@ -515,9 +547,17 @@ def render_search(result: dict[str, Any]) -> str:
         if hit.get("url"):
             lines.append(f"      {hit['url']}")
     for name, values in result["facets"].items():
-        if values:
-            lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in values))
+        if not values:
+            continue
+        more = ""
+        if name in ("month", "mentioned") and len(values) > SHOWN_MONTHS:
+            # The date facets are whole histograms (`--json`); the table shows their newest months.
+            values, more = values[:SHOWN_MONTHS], f", and {len(values) - SHOWN_MONTHS} earlier months"
+        lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in values) + more)
     return "\n".join(lines)
+
+
+SHOWN_MONTHS = 12
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -564,9 +604,23 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         f"backend     {stats['backend']}\nlocation    {stats['location']}\nsize        {stats['size_bytes']} bytes"
     )
     print(f"documents   {stats['documents']} ({stats['duplicates']} duplicates)")
-    print("by source   " + ", ".join(f"{k} ({v})" for k, v in stats["by_source"].items()))
-    print("by language " + ", ".join(f"{k} ({v})" for k, v in stats["by_language"].items()))
+    print("by source   " + _top(stats["by_source"], "sources"))
+    print("by language " + _top(stats["by_language"], "languages"))
     return EXIT_OK
+
+
+# `stats` shows this many sources and languages; `--json` has them all.
+STATS_TOP = 10
+
+
+def _top(counts: dict[str, int], noun: str) -> str:
+    """Return the largest counts as `name (n), ...` and, past STATS_TOP, how many more and their total."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k} ({v})" for k, v in ranked[:STATS_TOP])
+    rest = ranked[STATS_TOP:]
+    if rest:
+        shown += f", and {len(rest)} more {noun} ({sum(v for _, v in rest)} documents; --json lists all)"
+    return shown or "-"
 
 
 def _es_index(args: argparse.Namespace) -> Any:
@@ -610,6 +664,41 @@ def _cmd_kibana(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"imported {result.get('successCount', 0)} saved objects into {args.kibana_url}")
     return EXIT_OK if result.get("success", False) else EXIT_FAILED
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    from newsdex.flows.settings import Settings
+    from newsdex.flows.web import create_app, is_loopback, serve_web
+
+    settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
+    if settings.es_url:
+        from newsdex.connectors.elastic import check_url
+
+        check_url(settings.es_url)
+    # Taken before uvicorn starts, so a busy port is one line, not uvicorn's log and traceback.
+    try:
+        socket.getaddrinfo(args.host, args.port)
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((args.host, args.port))
+    except OSError as err:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {err.strerror or err} (choose another with --port)"
+        ) from err
+    if not is_loopback(args.host):
+        _say(
+            f"warning: listening on {args.host}, not only this machine: the page has no login, so "
+            "anyone who can reach this port can read the whole index"
+        )
+    backend = (
+        f"Elasticsearch {settings.es_url}" if settings.es_url else f"embedded index in {settings.data_dir}"
+    )
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"newsdex web: {backend} at http://{shown}:{args.port}/ (read-only; Ctrl-C to stop)", flush=True)
+    # uvicorn handles SIGINT and SIGTERM itself: it stops serving and returns.
+    serve_web(create_app(settings.data_dir, settings.es_url, settings.es_index), args.host, args.port)
+    return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
