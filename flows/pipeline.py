@@ -27,7 +27,7 @@ from newsdex.connectors.embedded import EmbeddedIndex
 from newsdex.connectors.readers import Item, Skipped, read_inputs
 from newsdex.connectors.rejects import RejectsWriter
 from newsdex.connectors.state import RunState
-from newsdex.flows import stages
+from newsdex.flows import stages, timeline
 from newsdex.flows.report import RunReport, interruption
 from newsdex.flows.settings import Settings
 from newsdex.flows.stopping import StopRequest
@@ -190,6 +190,7 @@ def run_pipeline(
     dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
+    timeline.mark("flow_start")
     settings = run_settings(
         data_dir=data_dir,
         es_url=es_url,
@@ -227,11 +228,14 @@ def run_pipeline(
         with stop.installed():
             for batch in source:
                 stop.check()
+                if not report.batches and not report.batches_skipped:
+                    timeline.mark("first_batch")
                 _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids, stop)
                 if progress:
                     progress(report)
             with _Stopwatch(report, stop)("index"):
                 writer.join()
+            timeline.mark("last_batch_done")
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
         if merged:
@@ -270,6 +274,7 @@ def run_pipeline(
             _write_jsonl(Path(output_jsonl), index, written_ids)
         index.close()
         state.close()
+        timeline.mark("flow_end")
     return report.to_dict()
 
 

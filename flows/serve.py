@@ -115,8 +115,15 @@ def serve(
     server = None
     api_url = get_current_settings().api.url
     if api_url is None:
-        server = prefect_server.local_server(data_dir.resolve() / "prefect", port)
-        print(f"newsdex serve: starting a local Prefect server (database in {server.home})", file=out)
+        home = data_dir.resolve() / "prefect"
+        # A shared server `newsdex run` left running on this data directory serves the schedule too
+        # (one server per database); else serve starts its own and records it for commands run meanwhile.
+        server = prefect_server.running_shared(home)
+        if server is None:
+            server = prefect_server.local_server(home, port)
+            print(f"newsdex serve: starting a local Prefect server (database in {server.home})", file=out)
+        else:
+            print(f"newsdex serve: using the local Prefect server already running on {home}", file=out)
     try:
         if server is not None:
             api_url = _wait(server, stop)
@@ -141,7 +148,7 @@ def serve(
                 flush=True,
             )
             if not stop.is_set():
-                keep = {server.process.pid} if server is not None else set()
+                keep = {server.pid} if server is not None else set()
                 _serve(deployment, stop, _poll_seconds(interval), keep)
     finally:
         stop.restore()
@@ -265,7 +272,7 @@ def _wait(server: Any, stop: _StopSignal) -> str | None:
         try:
             return server.wait_ready(timeout=0.5)
         except ServerError:
-            if server.process.poll() is not None or time.monotonic() > deadline:
+            if server.exited() or time.monotonic() > deadline:
                 raise
     return None
 

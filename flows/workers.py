@@ -24,7 +24,7 @@ from multiprocessing import get_context
 from types import FrameType
 from typing import Any, TypeVar
 
-from newsdex.flows import stages
+from newsdex.flows import stages, timeline
 from newsdex.transforms.entities import DocEntities
 from newsdex.transforms.record import Document, RawRecord, Rejection
 
@@ -307,13 +307,19 @@ class WorkerPool:
         return out
 
     def close(self) -> None:
-        """Shut the workers down; queued work is dropped."""
+        """Shut the workers down; queued work is dropped, and a worker still loading its models is
+        stopped (the interpreter's exit would otherwise wait for it: seconds when a run had nothing
+        to do)."""
         with self._room:
             self._closed = True
             self._room.notify_all()
             executor, self._executor = self._executor, None
         if executor is not None:
+            processes = list((getattr(executor, "_processes", None) or {}).values())
             executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.terminate()
 
     def terminate(self) -> None:
         """Stop the workers now, work in progress included (an interrupted run)."""
@@ -366,10 +372,12 @@ def _warm_worker(models: tuple[str, ...], parent: int) -> None:
     from newsdex.transforms.language import detect_language
 
     detect_language("warm up the language profiles with a sentence long enough to be judged at all")
+    timeline.mark("worker_cleaning_ready")
     for model in models:
         # A missing model is reported by the flow, naming the setting; warming just skips it.
         with contextlib.suppress(Exception):
             stages.load_model(model)
+    timeline.mark("worker_models_ready")
 
 
 def _exit_with_parent(parent: int) -> None:
