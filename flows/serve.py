@@ -108,9 +108,11 @@ def serve(
     """Serve the scheduled deployment until SIGTERM/SIGINT; return the exit code (0 after a clean stop)."""
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    from newsdex.flows import prefect_server
+    from newsdex.flows import prefect_server, warm_pool
+    from newsdex.flows.settings import Settings
 
     check_schedule(cron, interval)
+    pool: warm_pool.PoolService | None = None
     stop = _StopSignal()  # from here on SIGTERM/SIGINT end serve cleanly, even during start-up
     server = None
     api_url = get_current_settings().api.url
@@ -148,10 +150,15 @@ def serve(
                 flush=True,
             )
             if not stop.is_set():
+                # The runs borrow this process's warm workers instead of loading spaCy every time.
+                pool = warm_pool.start_service(0, Settings.from_env(data_dir=data_dir).spacy_models.values())
                 keep = {server.pid} if server is not None else set()
                 _serve(deployment, stop, _poll_seconds(interval), keep)
     finally:
         stop.restore()
+        if pool is not None:
+            pool.close()
+            pool.pool.terminate()
         if server is not None:
             server.stop(grace=max(0.2, min(1.0, STOP_DEADLINE - stop.elapsed())) if stop.is_set() else 5.0)
     return _stopped(stop, out)
