@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections import deque
@@ -399,6 +400,9 @@ def prime(inputs: list[str], settings: Settings, partition: tuple[int, int] | No
     if its parameters are the same, else it is discarded."""
     pool = worker_pool(settings.workers, settings.spacy_models.values())
     _PRIMED.append(BatchSource(inputs, settings, pool, partition, force).prime())
+    # The flow's first dedup would import datasketch and scipy (about 2 s on a busy machine) while
+    # the workers wait for it; imported now, it overlaps the wait for the first batch's cleaning.
+    threading.Thread(target=stages.warm_dedup, name="warm-dedup", daemon=True).start()
 
 
 def discard_primed() -> None:
