@@ -410,6 +410,13 @@ def _watch_parent(parent: int) -> None:
 
 
 def _watch_idle(home: Path, idle: float) -> None:
+    try:
+        _wait_idle(home, idle)
+    finally:  # idle, or its data directory was deleted under it: stop either way
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _wait_idle(home: Path, idle: float) -> None:
     last_busy = time.monotonic()
     while True:
         time.sleep(min(2.0, max(0.2, idle / 4)))
@@ -426,7 +433,6 @@ def _watch_idle(home: Path, idle: float) -> None:
             with contextlib.suppress(OSError, ValueError):
                 if json.loads((home / RECORD).read_text()).get("pid") == os.getpid():
                     (home / RECORD).unlink()
-        os.kill(os.getpid(), signal.SIGTERM)
         return
 
 
