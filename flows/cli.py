@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from newsdex import __version__
 from newsdex.errors import UsageError
+from newsdex.flows import timeline
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -327,6 +328,7 @@ def _port(value: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the newsdex command; return its exit code."""
+    timeline.mark("cli_start")
     args = build_parser().parse_args(argv)
     _quiet_prefect(getattr(args, "verbose", False))
     try:
@@ -417,7 +419,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # Prefect's server (unless one is configured) and the workers, which import the libraries and
         # load the models, start now and come up while this process imports the pipeline; then the
         # first batches are read and their cleaning queued, and the flow run takes them over.
-        server = prefect_server.start_if_needed()
+        server = prefect_server.start_if_needed(settings.data_dir.resolve() / "prefect")
         if not args.dask_address:
             workers.prestart(settings.workers, settings.spacy_models.values())
         from newsdex.flows import pipeline
@@ -430,8 +432,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from prefect_dask import DaskTaskRunner
 
             flow_ = run_pipeline.with_options(task_runner=DaskTaskRunner(address=args.dask_address))
+        timeline.mark("pipeline_imported")
         with prefect_server.using(server):
+            timeline.mark("server_ready")
             report = flow_(**params)
+        timeline.mark("flow_returned")
     except UsageError:
         raise
     except StateError as err:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections import deque
@@ -27,7 +28,7 @@ from newsdex.connectors.embedded import EmbeddedIndex
 from newsdex.connectors.readers import Item, Skipped, read_inputs
 from newsdex.connectors.rejects import RejectsWriter
 from newsdex.connectors.state import RunState
-from newsdex.flows import stages
+from newsdex.flows import stages, timeline
 from newsdex.flows.report import RunReport, interruption
 from newsdex.flows.settings import Settings
 from newsdex.flows.stopping import StopRequest
@@ -193,6 +194,7 @@ def run_pipeline(
     keep_all_text: bool | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
+    timeline.mark("flow_start")
     settings = run_settings(
         data_dir=data_dir,
         es_url=es_url,
@@ -231,11 +233,14 @@ def run_pipeline(
         with stop.installed():
             for batch in source:
                 stop.check()
+                if not report.batches and not report.batches_skipped:
+                    timeline.mark("first_batch")
                 _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids, stop)
                 if progress:
                     progress(report)
             with _Stopwatch(report, stop)("index"):
                 writer.join()
+            timeline.mark("last_batch_done")
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
         if merged:
@@ -274,6 +279,7 @@ def run_pipeline(
             _write_jsonl(Path(output_jsonl), index, written_ids)
         index.close()
         state.close()
+        timeline.mark("flow_end")
     return report.to_dict()
 
 
@@ -402,6 +408,9 @@ def prime(inputs: list[str], settings: Settings, partition: tuple[int, int] | No
     if its parameters are the same, else it is discarded."""
     pool = worker_pool(settings.workers, settings.spacy_models.values())
     _PRIMED.append(BatchSource(inputs, settings, pool, partition, force).prime())
+    # The flow's first dedup would import datasketch and scipy (about 2 s on a busy machine) while
+    # the workers wait for it; imported now, it overlaps the wait for the first batch's cleaning.
+    threading.Thread(target=stages.warm_dedup, name="warm-dedup", daemon=True).start()
 
 
 def discard_primed() -> None:

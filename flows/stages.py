@@ -220,6 +220,11 @@ def dedup_batch(
     return ordered, counts
 
 
+def warm_dedup() -> None:
+    """Import the MinHash library and build its permutations (the first signature's fixed cost)."""
+    signature([0])
+
+
 def undo_dedup(docs: list[Document]) -> list[Document]:
     """Return the documents with their dedup marks cleared, to be deduplicated again."""
     for doc in docs:
