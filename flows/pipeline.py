@@ -142,6 +142,17 @@ def enrich_task(
     return docs, counts
 
 
+@task(name="stories", cache_policy=NO_CACHE)
+def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
+    """Give every document its story: join the most similar indexed or batch story, else found one."""
+    docs, merges, counts = stages.story_batch(
+        docs, index.story_df, index.story_candidates, index.get, index.story_merges
+    )
+    if merges:
+        index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return docs, counts
+
+
 @task(
     name="index",
     cache_policy=NO_CACHE,
@@ -478,6 +489,9 @@ def _run_batch(
     with clock("enrich"):
         docs, notes = fan_out(enrich_task, docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
+    with clock("stories"):
+        docs, story_counts = _as_task(stories_task, docs, index)
+    report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
     # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
     state.record_lines(seen_lines)
 
