@@ -485,6 +485,9 @@ class EmbeddedIndex:
         if request.source:
             where.append("d.source_key = ?")
             params.append(facet_key(request.source))
+        if request.story:
+            where.append("d.story_id = ?")
+            params.append(request.story)
         if request.lang:
             where.append("d.language = ?")
             params.append(request.lang)
@@ -534,9 +537,10 @@ def _add_stories(conn: sqlite3.Connection) -> None:
     own story (stories are assigned as documents come in; a later run's documents join them)."""
     if "story_id" not in {row[1] for row in conn.execute("PRAGMA table_info(documents)")}:
         conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
+    conn.execute("DELETE FROM story_terms")
     rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
     for rowid, doc_id, raw, duplicate_of in rows:
-        doc = json.loads(raw)
+        doc = Document.from_dict(json.loads(raw)).to_dict()  # the contract's fields, in its order
         doc["story_id"] = new_story_id(duplicate_of or doc_id)
         doc["story_terms"] = [] if duplicate_of else story_terms(doc.get("title"), doc.get("body") or "")
         conn.execute(

@@ -79,6 +79,7 @@ class SearchRequest:
     limit: int = 10
     include_duplicates: bool = False
     facet_size: int = 10
+    story: str | None = None
 
     def entities(self) -> list[tuple[str, str]]:
         """Return the entity filters as (kind, name) pairs."""
@@ -224,7 +225,17 @@ def search_request(
         limit=limit,
         include_duplicates=include_duplicates,
         facet_size=facet_size,
+        story=_story(filters.get("story")),
     )
+
+
+def _story(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        raise SearchError("--story needs a story id (`newsdex stories` lists them), got an empty one")
+    return value
 
 
 def facet_key(value: str) -> str:
@@ -245,6 +256,7 @@ def search_hit(doc: dict[str, Any], score: float | None, snippet: str) -> dict[s
         "language": doc.get("language"),
         "duplicate_of": doc.get("duplicate_of"),
         "copies": (doc.get("copies") or {}).get("count", 0),
+        "story_id": doc.get("story_id"),
         "snippet": " ".join(snippet.split()),
     }
 

@@ -490,6 +490,10 @@ def _run_batch(
         docs, notes = fan_out(enrich_task, docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
     with clock("stories"):
+        if index.background_writes:
+            # The previous batch's stories must be searchable before this batch looks for its own.
+            writer.join()
+            index.refresh()
         docs, story_counts = _as_task(stories_task, docs, index)
     report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
     # Template evidence counts documents, so it is recorded now: the next batch's templates need it.

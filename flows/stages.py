@@ -382,6 +382,11 @@ def story_batch(
             doc.story_terms = []
     n_indexed, df = story_df(sorted({t for d in originals for t in d.story_terms}))
     indexed_ids = set(canonical_docs([d.id for d in originals]))  # re-runs: already counted in df
+    # Candidates from the index through the rarest terms another indexed document has.
+    lookups = [
+        (d.id, rare_terms(d.story_terms, df, min_df=2 if d.id in indexed_ids else 1), d.sort_date)
+        for d in originals
+    ]
     batch_df: Counter[str] = Counter()
     for doc in originals:
         if doc.id not in indexed_ids:
@@ -389,7 +394,7 @@ def story_batch(
     for term, n in batch_df.items():
         df[term] = df.get(term, 0) + n
     n_docs = n_indexed + sum(1 for d in originals if d.id not in indexed_ids)
-    found = story_candidates([(d.id, rare_terms(d.story_terms, df), d.sort_date) for d in originals])
+    found = story_candidates(lookups)
     merges_known = story_merges(sorted({c["story_id"] for cs in found.values() for c in cs if c["story_id"]}))
     candidates = {
         own: [

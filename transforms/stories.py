@@ -77,9 +77,15 @@ def story_terms(title: str | None, body: str) -> list[str]:
     return sorted(out)
 
 
-def rare_terms(terms: Iterable[str], df: Mapping[str, int], limit: int = LOOKUP_TERMS) -> list[str]:
-    """Return the `limit` distinct terms with the lowest document frequency (ties by the term)."""
-    return sorted(set(terms), key=lambda t: (df.get(t, 0), t))[:limit]
+def rare_terms(
+    terms: Iterable[str], df: Mapping[str, int], limit: int = LOOKUP_TERMS, min_df: int = 1
+) -> list[str]:
+    """Return the `limit` distinct terms with the lowest document frequency of at least `min_df`
+    (ties by the term): the rarest terms some other document has, the ones that find its story.
+    A term no other document has finds nothing, so `min_df` is 1 when `df` counts other documents,
+    2 when it counts this one too."""
+    known = [t for t in set(terms) if df.get(t, 0) >= min_df]
+    return sorted(known, key=lambda t: (df.get(t, 0), t))[:limit]
 
 
 def vector(terms: Iterable[str], df: Mapping[str, int], n_docs: int) -> dict[str, float]:
@@ -189,7 +195,7 @@ def assign_stories(
     for doc in batch:
         mine = vec(doc)
         pool: dict[str, Member] = {m.id: m for m in candidates.get(doc.id, []) if m.id != doc.id}
-        for term in rare_terms(doc.terms, df):
+        for term in set(doc.terms):  # earlier documents of the batch: a small in-memory index
             for m in posting.get(term, []):
                 pool.setdefault(m.id, m)
         matched: dict[str, float] = {}

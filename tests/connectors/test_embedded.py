@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from newsdex.connectors.embedded import FTS_BY_ROWID, SCHEMA_VERSION, SORT_DATE, EmbeddedIndex
+from newsdex.connectors.embedded import FTS_BY_ROWID, SCHEMA_VERSION, EmbeddedIndex
 from newsdex.transforms.record import CONTRACT_FIELDS
 from tests.races import racing_runs
 
@@ -106,7 +106,7 @@ def test_documents_from_before_sort_date_get_one_on_open(tmp_path: Path) -> None
     index = EmbeddedIndex(tmp_path)
     try:
         docs = {d["id"]: d for d in index.export()}
-        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SORT_DATE
+        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         index.close()
     for doc in docs.values():
