@@ -646,6 +646,10 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
         run_report = json.loads(report_path.read_text(encoding="utf-8"))
     baseline = _tfidf_cosines(texts, [(r["id1"], r["id2"]) for r in rows])
     out_figures: dict[str, Any] = {}
+
+    def indexed(i: int) -> bool:
+        return rows[i]["id1"] in docs and rows[i]["id2"] in docs
+
     by_pair: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         by_pair.setdefault(f"{row['lang1']}-{row['lang2']}", []).append(i)
@@ -672,7 +676,19 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
             "clear_same": sum(gold.values()),
             "clear_different": len(clear) - sum(gold.values()),
             "newsdex": _clear_prf(predicted)
-            | {"pearson": round(_pearson([scores[i] for i in idx], [-rows[i]["overall"] for i in idx]), 4)},
+            | {
+                "pearson": round(_pearson([scores[i] for i in idx], [-rows[i]["overall"] for i in idx]), 4),
+                # A text the run rejected (the text path's decision) has no story: its pairs count as
+                # "different" and score 0 above; these two figures show how much that weighs.
+                "pairs_not_indexed": len([i for i in idx if not indexed(i)]),
+                "pearson_indexed_pairs": round(
+                    _pearson(
+                        [scores[i] for i in idx if indexed(i)],
+                        [-rows[i]["overall"] for i in idx if indexed(i)],
+                    ),
+                    4,
+                ),
+            },
             "tfidf_baseline": best
             | {"pearson": round(_pearson([baseline[i] for i in idx], [-rows[i]["overall"] for i in idx]), 4)},
         }
@@ -685,6 +701,7 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
         "indexed": len(docs),
         "seconds": round(seconds, 1),
         "stories": len({d["story_id"] for d in docs.values()}),
+        "rejected": run_report.get("rejected_by_reason"),
         "notes": run_report.get("notes"),
     }
     return out_figures
