@@ -633,6 +633,15 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
         for line in out.read_text(encoding="utf-8").splitlines():
             doc = json.loads(line)
             docs[doc["input"]["record_id"]] = doc
+        # Records with the same text are one document (ids come from the normalised body when there
+        # is no URL): the run indexes it once, under the last record's id.
+        from newsdex.transforms.text import line_key
+
+        records_indexed = len(docs)
+        by_text = {line_key(texts[k]): d for k, d in docs.items()}
+        for record_id, text in texts.items():
+            if record_id not in docs and line_key(text) in by_text:
+                docs[record_id] = by_text[line_key(text)]
         index = EmbeddedIndex(data)
         try:
             scores = [
@@ -698,7 +707,8 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
     }
     out_figures["run"] = {
         "texts": len(texts),
-        "indexed": len(docs),
+        "records_indexed": records_indexed,
+        "documents": len({d["id"] for d in docs.values()}),
         "seconds": round(seconds, 1),
         "stories": len({d["story_id"] for d in docs.values()}),
         "rejected": run_report.get("rejected_by_reason"),

@@ -172,6 +172,16 @@ def reconcile_task(ids: list[str], index: Any) -> int:
     return index.merge_canonicals(stages.reconcile_canonicals(ids, index.get, index.canonicals_sharing))
 
 
+@task(name="reconcile-stories", cache_policy=NO_CACHE)
+def reconcile_stories_task(ids: list[str], index: Any) -> int:
+    """Merge the stories of this run's documents that the finished index shows to be one; return how many."""
+    index.refresh()
+    merges = stages.reconcile_stories(
+        ids, index.get, index.story_df, index.story_candidates, index.story_merges
+    )
+    return index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) if merges else 0
+
+
 def _transient(state: Any) -> bool:
     try:
         state.result()
@@ -245,6 +255,10 @@ def run_pipeline(
                 writer.join()
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
+            with _Stopwatch(report, stop)("stories"):
+                stories_merged = _as_task(reconcile_stories_task, written_ids, index) if written_ids else 0
+            if stories_merged:
+                report.notes["stories_merged_at_end"] += stories_merged
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()

@@ -40,7 +40,19 @@ from newsdex.transforms.html import ExtractionRejected, extract_html
 from newsdex.transforms.language import dominant_language
 from newsdex.transforms.metadata import normalise_document
 from newsdex.transforms.record import Document, RawRecord, Rejection
-from newsdex.transforms.stories import Member, assign_stories, new_story_id, rare_terms, resolve, story_terms
+from newsdex.transforms.stories import (
+    SAME_STORY,
+    STORY_DAYS,
+    Member,
+    assign_stories,
+    days_apart,
+    new_story_id,
+    rare_terms,
+    resolve,
+    similarity,
+    story_terms,
+    vector,
+)
 from newsdex.transforms.text import line_key, words
 
 # A short paragraph seen in this many documents of one source is template furniture.
@@ -425,3 +437,49 @@ def story_batch(
         doc.story_id = resolve(story, result.merges) if story else new_story_id(doc.duplicate_of)
     counts["merged"] = len(result.merges)
     return docs, result.merges, counts
+
+
+def reconcile_stories(
+    ids: list[str],
+    get: Callable[[list[str]], dict[str, dict[str, Any]]],
+    story_df: Callable[[list[str]], tuple[int, dict[str, int]]],
+    story_candidates: Callable[[list[tuple[str, list[str], str | None]]], dict[str, list[dict[str, Any]]]],
+    story_merges: Callable[[list[str]], dict[str, str]],
+    chunk: int = 200,
+) -> dict[str, str]:
+    """Return {absorbed story: kept story}: stories of this run's documents that the finished index
+    shows to be one (a concurrent run's report of the same event, or document frequencies that moved
+    while the run went on), so partitioned, concurrent and single runs end with the same stories."""
+    merges: dict[str, str] = {}
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), chunk):
+        docs = [d for d in get(unique[i : i + chunk]).values() if not d.get("duplicate_of")]
+        if not docs:
+            continue
+        n_docs, df = story_df(sorted({t for d in docs for t in d.get("story_terms") or []}))
+        found = story_candidates(
+            [
+                (d["id"], rare_terms(d.get("story_terms") or [], df, min_df=2), d.get("sort_date"))
+                for d in docs
+            ]
+        )
+        more_terms = {t for cs in found.values() for c in cs for t in c.get("story_terms") or []}
+        n_docs, df = story_df(sorted(more_terms | {t for d in docs for t in d.get("story_terms") or []}))
+        known = story_merges(
+            sorted({c["story_id"] for cs in found.values() for c in cs if c.get("story_id")})
+        )
+        known.update(merges)
+        for doc in docs:
+            mine = vector(doc.get("story_terms") or [], df, n_docs)
+            for other in found.get(doc["id"], []):
+                apart = days_apart(doc.get("sort_date"), other.get("sort_date"))
+                if apart is not None and apart > STORY_DAYS:
+                    continue
+                if similarity(mine, vector(other.get("story_terms") or [], df, n_docs)) < SAME_STORY:
+                    continue
+                a = resolve(doc.get("story_id") or new_story_id(doc["id"]), known)
+                b = resolve(other.get("story_id") or new_story_id(other["id"]), known)
+                if a != b:
+                    keep, drop = sorted((a, b))
+                    merges[drop] = known[drop] = keep
+    return {old: resolve(new, merges) for old, new in merges.items()}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,3 +173,42 @@ def test_story_commands_say_what_is_wrong_in_one_line(indexes: dict[str, Any], b
     one_line_error(newsdex(*base, "stories", "--from", "2024-13", cwd=cwd, env=env), 2, "--from")
     result = newsdex(*base, "stories", "--limit", "0", cwd=cwd, env=env)
     assert result.returncode == 2 and "--limit" in result.stderr
+
+
+def _groups(docs: list[dict[str, Any]]) -> set[frozenset[str]]:
+    by_story: dict[str, set[str]] = {}
+    for doc in docs:
+        by_story.setdefault(doc["story_id"], set()).add(doc["url"])
+    return {frozenset(urls) for urls in by_story.values()}
+
+
+def test_two_partitions_running_at_once_end_with_the_stories_of_one_run(tmp_path: Path) -> None:
+    records = [*FLOOD, COPY, *OTHERS, LATER]
+    corpus = _write(tmp_path / "all.jsonl", records)
+    single = newsdex("--data-dir", str(tmp_path / "one"), "run", "--quiet", str(corpus), cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    # Each run its own Prefect home, as two workers on two machines would have.
+    cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(tmp_path / "two"), "run", "--quiet"]
+    runs = [
+        subprocess.Popen(
+            [*cmd, "--workers", "1", "--partition", f"{k}/2", str(corpus)],
+            cwd=tmp_path,
+            env={**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{k}")},
+        )
+        for k in (0, 1)
+    ]
+    assert [p.wait(timeout=600) for p in runs] == [0, 0]
+    exports = []
+    for name in ("one", "two"):
+        result = newsdex("--data-dir", str(tmp_path / name), "export", "--output-jsonl", "-", cwd=tmp_path)
+        exports.append([json.loads(line) for line in result.stdout.splitlines()])
+    assert len(exports[1]) == len(records)
+    assert _groups(exports[0]) == _groups(exports[1])
+    assert len(_groups(exports[1])) == 3
+    # Whatever id the partitions' story ended with, every id either of them gave resolves to it.
+    cwd = tmp_path
+    for doc in exports[1]:
+        out = newsdex(
+            "--data-dir", str(tmp_path / "two"), "search", "--story", doc["story_id"], "--json", cwd=cwd
+        )
+        assert json.loads(out.stdout)["total"] >= 1
