@@ -145,6 +145,17 @@ def enrich_task(
     return docs, counts
 
 
+@task(name="stories", cache_policy=NO_CACHE)
+def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
+    """Give every document its story: join the most similar indexed or batch story, else found one."""
+    docs, merges, counts = stages.story_batch(
+        docs, index.story_df, index.story_candidates, index.get, index.story_merges
+    )
+    if merges:
+        index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return docs, counts
+
+
 @task(
     name="index",
     cache_policy=NO_CACHE,
@@ -162,6 +173,16 @@ def reconcile_task(ids: list[str], index: Any) -> int:
     """Merge this run's canonicals with rival canonicals another concurrent run wrote; return how many."""
     index.refresh()
     return index.merge_canonicals(stages.reconcile_canonicals(ids, index.get, index.canonicals_sharing))
+
+
+@task(name="reconcile-stories", cache_policy=NO_CACHE)
+def reconcile_stories_task(ids: list[str], index: Any) -> int:
+    """Merge the stories of this run's documents that the finished index shows to be one; return how many."""
+    index.refresh()
+    merges = stages.reconcile_stories(
+        ids, index.get, index.story_df, index.story_candidates, index.story_merges
+    )
+    return index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) if merges else 0
 
 
 def _transient(state: Any) -> bool:
@@ -243,6 +264,10 @@ def run_pipeline(
             timeline.mark("last_batch_done")
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
+            with _Stopwatch(report, stop)("stories"):
+                stories_merged = _as_task(reconcile_stories_task, written_ids, index) if written_ids else 0
+            if stories_merged:
+                report.notes["stories_merged_at_end"] += stories_merged
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
@@ -498,6 +523,13 @@ def _run_batch(
     with clock("enrich"):
         docs, notes = fan_out(enrich_task, docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
+    with clock("stories"):
+        if index.background_writes:
+            # The previous batch's stories must be searchable before this batch looks for its own.
+            writer.join()
+            index.refresh()
+        docs, story_counts = _as_task(stories_task, docs, index)
+    report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
     # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
     state.record_lines(seen_lines)
 

@@ -34,6 +34,9 @@ CONTRACT_FIELDS = (
     "copies",
     "exact_key",
     "lsh_bands",
+    # The story (event) the document reports; copies take their canonical's (transforms/stories.py).
+    "story_id",
+    "story_terms",
     "input",
     "ingested_at",
     "pipeline_version",
@@ -114,6 +117,8 @@ class Document:
     copies: dict[str, Any] = field(default_factory=lambda: {"count": 0, "sources": [], "ids": []})
     exact_key: str | None = None
     lsh_bands: list[str] = field(default_factory=list)
+    story_id: str | None = None
+    story_terms: list[str] = field(default_factory=list)
     ingested_at: str | None = None
     pipeline_version: str | None = None
     # Working state (not part of the contract).
