@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -265,13 +266,20 @@ def osmem_sink() -> Iterator[dict[str, str]]:
 
 
 def run_pipeline(
-    corpus: Path, workers: int, batch_size: int, env: dict[str, str] | None = None
+    corpus: Path, workers: int, batch_size: int, env: dict[str, str] | None = None, shared: bool = False
 ) -> dict[str, Any]:
-    """Run `newsdex run` on the corpus in a subprocess; return wall time, peak RSS and the report."""
+    """Run `newsdex run` on the corpus in a subprocess; return wall time, peak RSS and the report.
+    `shared`: newsdex's shared Prefect server is already up on the data directory (a later command)."""
     env = dict(env or {})
     server_pid = int(env.pop("server_pid", "0"))
     sink_pid = int(env.pop("sink_pid", "0"))
     with tempfile.TemporaryDirectory() as tmp:
+        if shared:
+            from newsdex.flows import prefect_server as newsdex_server
+
+            server = newsdex_server.shared_server(Path(tmp) / "data" / "prefect", idle=30)
+            server.wait_ready()
+            server_pid = server.pid
         if "NEWSDEX_ES_URL" in env:
             setup = [
                 sys.executable,
@@ -319,6 +327,8 @@ def run_pipeline(
         sink_cpu = _cpu_seconds(sink_pid) - sink_cpu if sink_pid else 0.0
         done.set()
         sampler.join()
+        if shared:
+            os.kill(server_pid, signal.SIGTERM)
         data = json.loads(report.read_text())
         # Which documents the run kept as distinct (read after the clock stopped).
         export = [sys.executable, "-m", "newsdex.flows.cli", "--data-dir", str(Path(tmp) / "data"), "export"]
@@ -362,10 +372,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument(
         "--prefect",
-        choices=["ephemeral", "server"],
+        choices=["ephemeral", "shared", "server"],
         default="ephemeral",
-        help="ephemeral: the run starts Prefect's temporary server (the default for `newsdex run`); "
-        "server: the run talks to a Prefect server started beforehand (a scheduled deployment)",
+        help="ephemeral: no Prefect API configured, a fresh data directory: the run starts newsdex's "
+        "shared Prefect server (creating its database); shared: that server is already up (a later "
+        "command); server: the run talks to a Prefect server started beforehand (a scheduled deployment)",
     )
     parser.add_argument(
         "--sink",
@@ -389,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
             # The floor is measured before and after the run and averaged: this VM's speed drifts
             # (±15 % within minutes), and the run sits between the two.
             before = None if args.skip_floor else measure_floor(corpus)
-            run = run_pipeline(corpus, args.workers, args.batch_size, env)
+            run = run_pipeline(corpus, args.workers, args.batch_size, env, shared=args.prefect == "shared")
         after = None if args.skip_floor else measure_floor(corpus)
         floor = (
             {} if before is None or after is None else floor_figures([before, after], cores, run["ner_lines"])

@@ -28,6 +28,7 @@ from newsdex.connectors.hits import (
 from newsdex.connectors.state import connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document
+from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS, new_story_id, story_terms
 
 # Words match as written or by their Porter stem, case and accents aside: the matching of the
 # Elasticsearch template's text fields (newsdex_standard and their `.en` sub-fields, newsdex_english).
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS documents (
     source_domain TEXT,
     language TEXT,
     exact_key TEXT,
-    source_key TEXT
+    source_key TEXT,
+    story_id TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_dup ON documents(duplicate_of);
 CREATE INDEX IF NOT EXISTS documents_exact ON documents(exact_key);
@@ -59,6 +61,10 @@ CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
 CREATE TABLE IF NOT EXISTS mentions (id TEXT NOT NULL, day TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mentions_id ON mentions(id, day);
 CREATE INDEX IF NOT EXISTS mentions_day ON mentions(day, id);
+CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS story_terms_term ON story_terms(term);
+CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
+CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
 """
 
 
@@ -86,12 +92,13 @@ NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
 # 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
 # 4 = every document has `sort_date`; 5 = mentioned dates in a table (`mentions`), covering indexes
-# for the facets.
+# for the facets; 6 = stories (`documents.story_id`, story terms, merges).
 FTS_BY_ROWID = 2
 FOLDED_FACETS = 3
 SORT_DATE = 4
 MENTIONS = 5
-SCHEMA_VERSION = MENTIONS
+STORIES = 6
+SCHEMA_VERSION = STORIES
 
 
 class EmbeddedIndex:
@@ -107,6 +114,7 @@ class EmbeddedIndex:
         self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
         self._migrate()
+        self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")
         # Searches name these indexes; an index file whose version number says it has them but was
         # written without them (another branch's schema 5) gets them here instead of failing.
         if (
@@ -172,6 +180,8 @@ class EmbeddedIndex:
                     "INSERT INTO mentions SELECT d.id, substr(j.value, 1, 10) FROM documents d, "
                     "json_each(d.doc, '$.mentioned_dates') j WHERE j.value IS NOT NULL"
                 )
+            if version < STORIES:
+                _add_stories(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -220,6 +230,91 @@ class EmbeddedIndex:
                 out[doc_id] = json.loads(doc)
         return out
 
+    # --- stories -----------------------------------------------------------------------------
+    def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """Return (number of canonical documents, {term: how many of them have it})."""
+        terms = list(set(terms))
+        df: dict[str, int] = {}
+        for i in range(0, len(terms), 500):
+            chunk = terms[i : i + 500]
+            sql = f"SELECT term, COUNT(*) FROM story_terms WHERE term IN ({','.join('?' * len(chunk))}) GROUP BY term"
+            df.update(self.conn.execute(sql, chunk))
+        n = self.conn.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL").fetchone()[0]
+        return n, df
+
+    def story_candidates(
+        self, queries: list[tuple[str, list[str], str | None]], days: float | None = STORY_DAYS
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return {own id: [{id, story_id, story_terms, sort_date, entities}]}: for each (own id, rare
+        terms, date) the canonicals sharing most of the terms, within `days` of the date (any date
+        when None or the date is unknown)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for own_id, terms, date in queries:
+            if not terms:
+                out[own_id] = []
+                continue
+            window, params = "", [*terms, own_id]
+            if days is not None and date:
+                window = (
+                    "AND julianday(json_extract(d.doc, '$.sort_date')) "
+                    "BETWEEN julianday(?) - ? AND julianday(?) + ? "
+                )
+                params += [date, days, date, days]
+            sql = (
+                "SELECT d.doc FROM (SELECT s.id AS id, COUNT(*) AS shared FROM story_terms s "
+                f"WHERE s.term IN ({','.join('?' * len(terms))}) AND s.id != ? GROUP BY s.id) c "
+                f"JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL {window}"
+                "ORDER BY c.shared DESC, d.id LIMIT ?"
+            )
+            rows = self.conn.execute(sql, [*params, MAX_CANDIDATES])
+            out[own_id] = [_story_view(json.loads(doc)) for (doc,) in rows]
+        return out
+
+    def merge_stories(self, merges: dict[str, str], when: str) -> int:
+        """Move every member of each absorbed story to the kept one and record the merge; return how many."""
+        with transaction(self.conn) as conn:
+            for old, new in merges.items():
+                conn.execute(
+                    "UPDATE documents SET story_id = ?, doc = json_set(doc, '$.story_id', ?) WHERE story_id = ?",
+                    (new, new, old),
+                )
+                conn.execute("UPDATE story_merges SET merged_into = ? WHERE merged_into = ?", (new, old))
+                conn.execute("INSERT OR REPLACE INTO story_merges VALUES (?,?,?)", (old, new, when))
+        return len(merges)
+
+    def story_merges(self, story_ids: Iterable[str]) -> dict[str, str]:
+        """Return {story id: the story it was merged into} for those of these ids that were merged."""
+        ids = list(set(story_ids))
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT story_id, merged_into FROM story_merges WHERE story_id IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(sql, chunk))
+        return out
+
+    def story_documents(self, story_id: str) -> list[dict[str, Any]]:
+        """Return every document of the story (copies included), oldest first."""
+        rows = self.conn.execute(
+            "SELECT doc FROM documents WHERE story_id = ? ORDER BY json_extract(doc, '$.sort_date'), id",
+            (story_id,),
+        )
+        return [json.loads(doc) for (doc,) in rows]
+
+    def story_sizes(self, date_from: str | None, date_to: str | None, limit: int) -> list[tuple[str, int]]:
+        """Return [(story id, documents)] of the largest stories with a document dated in the period."""
+        where, params = ["story_id IS NOT NULL"], []
+        if date_from:
+            where.append("substr(json_extract(doc, '$.sort_date'), 1, 10) >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("substr(json_extract(doc, '$.sort_date'), 1, 10) <= ?")
+            params.append(date_to)
+        sql = (
+            f"SELECT story_id, COUNT(*) FROM documents WHERE {' AND '.join(where)} "
+            "GROUP BY story_id ORDER BY 2 DESC, MIN(json_extract(doc, '$.sort_date')) DESC, 1 LIMIT ?"
+        )
+        return [(sid, n) for sid, n in self.conn.execute(sql, [*params, limit])]
+
     # --- writing -----------------------------------------------------------------------------
     def write(self, docs: list[Document]) -> dict[str, Any]:
         """Upsert the documents in one transaction; refresh `copies` of the canonicals they touch.
@@ -251,7 +346,7 @@ class EmbeddedIndex:
                     touched.add(doc.id)
                 row = doc.to_dict()
                 cursor = conn.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
                     (
                         doc.id,
                         json.dumps(row, ensure_ascii=False),
@@ -261,8 +356,13 @@ class EmbeddedIndex:
                         doc.language,
                         doc.exact_key,
                         _facet_key_or_none(doc.source_domain),
+                        doc.story_id,
                     ),
                 )
+                if not doc.duplicate_of:
+                    conn.executemany(
+                        "INSERT INTO story_terms VALUES (?,?)", [(t, doc.id) for t in set(doc.story_terms)]
+                    )
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
                     (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
@@ -318,6 +418,7 @@ class EmbeddedIndex:
                 doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES)
                 self._point_to(conn, doc_id, doc, keep)
                 conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
+                conn.execute("DELETE FROM story_terms WHERE id=?", (doc_id,))
                 for copy_id, copy_doc in conn.execute(
                     "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
                 ).fetchall():
@@ -337,7 +438,7 @@ class EmbeddedIndex:
         row = conn.execute("SELECT rowid FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row:
             conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
-        for table in ("documents", "entities", "bands", "mentions"):
+        for table in ("documents", "entities", "bands", "mentions", "story_terms"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
 
     def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
@@ -471,6 +572,9 @@ class EmbeddedIndex:
         if request.source:
             where.append("d.source_key = ?")
             params.append(facet_key(request.source))
+        if request.story:
+            where.append("d.story_id = ?")
+            params.append(request.story)
         if request.lang:
             where.append("d.language = ?")
             params.append(request.lang)
@@ -511,6 +615,31 @@ class EmbeddedIndex:
             "by_source": dict(by_source),
             "by_language": dict(by_lang),
         }
+
+
+def _story_view(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "story_id", "story_terms", "sort_date", "entities", "title", "source_domain")
+    return {k: doc.get(k) for k in keys}
+
+
+def _add_stories(conn: sqlite3.Connection) -> None:
+    """Schema 5: a `story_id` column, story terms of every canonical; each earlier document founds its
+    own story (stories are assigned as documents come in; a later run's documents join them)."""
+    if "story_id" not in {row[1] for row in conn.execute("PRAGMA table_info(documents)")}:
+        conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
+    conn.execute("DELETE FROM story_terms")
+    rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
+    for rowid, doc_id, raw, duplicate_of in rows:
+        doc = Document.from_dict(json.loads(raw)).to_dict()  # the contract's fields, in its order
+        doc["story_id"] = new_story_id(duplicate_of or doc_id)
+        doc["story_terms"] = [] if duplicate_of else story_terms(doc.get("title"), doc.get("body") or "")
+        conn.execute(
+            "UPDATE documents SET doc=?, story_id=? WHERE rowid=?",
+            (json.dumps(doc, ensure_ascii=False), doc["story_id"], rowid),
+        )
+        conn.executemany(
+            "INSERT INTO story_terms VALUES (?,?)", [(t, doc_id) for t in set(doc["story_terms"])]
+        )
 
 
 def _facet_key_or_none(value: str | None) -> str | None:

@@ -86,6 +86,7 @@ class SearchRequest:
     offset: int = 0
     mentioned_from: str | None = None
     mentioned_to: str | None = None
+    story: str | None = None
 
     def entities(self) -> list[tuple[str, str]]:
         """Return the entity filters as (kind, name) pairs."""
@@ -254,7 +255,17 @@ def search_request(
         offset=offset,
         mentioned_from=mentioned_from,
         mentioned_to=mentioned_to,
+        story=_story(filters.get("story")),
     )
+
+
+def _story(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        raise SearchError("--story needs a story id (`newsdex stories` lists them), got an empty one")
+    return value
 
 
 def facet_key(value: str) -> str:
@@ -275,6 +286,7 @@ def search_hit(doc: dict[str, Any], score: float | None, snippet: str) -> dict[s
         "language": doc.get("language"),
         "duplicate_of": doc.get("duplicate_of"),
         "copies": (doc.get("copies") or {}).get("count", 0),
+        "story_id": doc.get("story_id"),
         "snippet": " ".join(snippet.split()),
     }
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from newsdex import __version__
 from newsdex.errors import UsageError
+from newsdex.flows import timeline
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -158,6 +159,16 @@ def _export_output(value: str) -> str:
     return value if value == "-" else _output_file(value)
 
 
+def _story_limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 1000:
+        raise argparse.ArgumentTypeError(f"takes a whole number from 1 to 1000, got {value!r}")
+    return number
+
+
 def _models(values: list[tuple[str, str]] | None) -> dict[str, str] | None:
     if not values:
         return None
@@ -229,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the K-th of N partitions of the input (0-based), for several workers",
     )
     run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
+    run.add_argument(
+        "--keep-all-text",
+        action="store_true",
+        help='the text inputs are clean (a wire feed, plain articles): drop no line of them (JSONL: "clean": true)',
+    )
     run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
     run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
 
@@ -265,6 +281,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--include-duplicates", action="store_true", help="show copies too")
     search.add_argument("--json", action="store_true", help="machine-readable output")
+    search.add_argument(
+        "--by-story", action="store_true", help="one hit per story, with its outlets and other reports"
+    )
+    search.add_argument("--story", help="only the documents of this story (an id from `newsdex stories`)")
+
+    related = sub.add_parser("related", help="the documents most like one document (score 0-1, and why)")
+    related.add_argument("id", help="a document id (search --json, export)")
+    related.add_argument("--limit", type=_story_limit, default=10, help="how many, 1 to 1000 (default 10)")
+    related.add_argument("--json", action="store_true", help="machine-readable output")
+
+    stories = sub.add_parser("stories", help="the largest stories of a period")
+    stories.add_argument(
+        "--from", dest="date_from", help="a document dated on or after this day (YYYY-MM-DD, YYYY-MM or YYYY)"
+    )
+    stories.add_argument(
+        "--to", dest="date_to", help="a document dated on or before this day (YYYY-MM-DD, YYYY-MM or YYYY)"
+    )
+    stories.add_argument("--limit", type=_story_limit, default=10, help="how many, 1 to 1000 (default 10)")
+    stories.add_argument("--json", action="store_true", help="machine-readable output")
 
     export = sub.add_parser("export", help="write every indexed document as JSONL")
     export.add_argument(
@@ -322,6 +357,7 @@ def _port(value: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the newsdex command; return its exit code."""
+    timeline.mark("cli_start")
     args = build_parser().parse_args(argv)
     _quiet_prefect(getattr(args, "verbose", False))
     try:
@@ -331,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_search(args)
         if args.command == "export":
             return _cmd_export(args)
+        if args.command == "related":
+            return _cmd_related(args)
+        if args.command == "stories":
+            return _cmd_stories(args)
         if args.command == "stats":
             return _cmd_stats(args)
         if args.command == "serve":
@@ -390,6 +430,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "doc_timeout": args.doc_timeout,
         "partition": args.partition,
         "dask_address": args.dask_address,
+        "keep_all_text": args.keep_all_text or None,
     }
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.
@@ -411,7 +452,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # Prefect's server (unless one is configured) and the workers, which import the libraries and
         # load the models, start now and come up while this process imports the pipeline; then the
         # first batches are read and their cleaning queued, and the flow run takes them over.
-        server = prefect_server.start_if_needed()
+        server = prefect_server.start_if_needed(settings.data_dir.resolve() / "prefect")
         if not args.dask_address:
             workers.prestart(settings.workers, settings.spacy_models.values())
         from newsdex.flows import pipeline
@@ -424,8 +465,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from prefect_dask import DaskTaskRunner
 
             flow_ = run_pipeline.with_options(task_runner=DaskTaskRunner(address=args.dask_address))
+        timeline.mark("pipeline_imported")
         with prefect_server.using(server):
+            timeline.mark("server_ready")
             report = flow_(**params)
+        timeline.mark("flow_returned")
     except UsageError:
         raise
     except StateError as err:
@@ -504,24 +548,91 @@ def _cmd_search(args: argparse.Namespace) -> int:
         "date_to": args.date_to,
         "mentioned_from": args.mentioned_from,
         "mentioned_to": args.mentioned_to,
+        "story": args.story,
     }
     # Bad arguments are found before any connection.
     search_request(args.query, filters, args.limit, offset=args.offset)
     index = _open_index(args)
     try:
-        result = index.search(
-            args.query,
-            filters,
-            limit=args.limit,
-            include_duplicates=args.include_duplicates,
-            offset=args.offset,
-        )
+        if args.story:
+            from newsdex.connectors.stories import resolve_story
+
+            filters["story"] = resolve_story(index, args.story)  # a merged story's old id still works
+        if args.by_story:
+            from newsdex.connectors.stories import search_by_story
+
+            result = search_by_story(index, args.query, filters, args.limit, args.include_duplicates)
+        else:
+            result = index.search(
+                args.query,
+                filters,
+                limit=args.limit,
+                include_duplicates=args.include_duplicates,
+                offset=args.offset,
+            )
     finally:
         index.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(render_search(result))
+    return EXIT_OK
+
+
+def _cmd_related(args: argparse.Namespace) -> int:
+    from newsdex.connectors.stories import UnknownDocument, related
+
+    index = _open_index(args)
+    try:
+        result = related(index, args.id, args.limit)
+    except UnknownDocument as err:
+        raise UsageError(str(err)) from err
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    lines = [f"{len(result['related'])} related to {result['id']} (story {result['story_id']})"]
+    for n, item in enumerate(result["related"], start=1):
+        why = item["why"]
+        names = ", ".join(name for names in why["shared_entities"].values() for name in names)
+        days = "" if why["days_apart"] is None else f", {why['days_apart']:g} days apart"
+        same = " [same story]" if item["story_id"] == result["story_id"] else ""
+        lines.append(
+            f"{n:>3}. {item['score']:.2f}  {item['source'] or '-'}  {item['title'] or '(no title)'}{same}"
+        )
+        lines.append(
+            f"      {item['id']}: shared {names or 'no entities'}; terms {', '.join(why['shared_terms'][:6])}{days}"
+        )
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_stories(args: argparse.Namespace) -> int:
+    from newsdex.connectors.hits import parse_day
+    from newsdex.connectors.stories import stories
+
+    date_from = parse_day(args.date_from, "--from") if args.date_from else None
+    date_to = parse_day(args.date_to, "--to", end=True) if args.date_to else None
+    index = _open_index(args)
+    try:
+        found = stories(index, date_from, date_to, args.limit)
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps({"stories": found}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    lines = [f"{len(found)} stor{'y' if len(found) == 1 else 'ies'}"]
+    for n, item in enumerate(found, start=1):
+        first, last = (item["first_seen"] or "")[:10], (item["last_seen"] or "")[:10]
+        lines.append(
+            f"{n:>3}. {item['story_id']}  {item['documents']} document(s), {len(item['outlets'])} outlet(s), "
+            f"{first} .. {last}"
+        )
+        lines.append(f"      {item['members'][0]['title'] or '(no title)'}")
+        if item["top_entities"]:
+            lines.append(f"      {', '.join(item['top_entities'])}")
+    print("\n".join(lines))
     return EXIT_OK
 
 
@@ -538,6 +649,14 @@ def render_search(result: dict[str, Any]) -> str:
             f"{hit['rank']:>3}. {score:>4}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}"
         )
         lines.append(f"      {hit['snippet']}")
+        if hit.get("story"):
+            story = hit["story"]
+            lines.append(
+                f"      story {hit['story_id']}: {story['documents']} document(s), {story['outlets']} outlet(s)"
+            )
+            lines.extend(
+                f"        - {o['source'] or '-'}: {o['title'] or '(no title)'}" for o in story["others"][:5]
+            )
         if hit.get("url"):
             lines.append(f"      {hit['url']}")
     for name, values in result["facets"].items():

@@ -13,12 +13,24 @@ A configured API (PREFECT_API_URL, a Prefect profile) is used as it is.
 creates a run. With no API configured, serve starts a local server (`local_server`): the same app
 with its services (scheduler, late runs, ...) and the UI, its database kept under the data
 directory so deployments and run history survive restarts.
+
+`newsdex run` with no API configured uses a shared local server (`shared_server`) instead of
+starting one per command: the first run starts the full server under `<data dir>/prefect/`
+(detached, so it outlives that run), records it in `server.json`, and later commands find it there
+and pay only a health check. Each command holds a lease (`clients/<pid>`) while it runs; the server
+stops itself once no live lease is left for NEWSDEX_PREFECT_IDLE seconds (600; 0 = a temporary
+server per command, as before). A lock file serialises starting and stopping, so two runs at once
+share one server and a stopping server is never handed out; a lease whose process died (SIGKILL)
+no longer counts. A record whose process is gone, or is not our server, is stale: the next command
+starts a new server. If the shared server does not come up, the run falls back to a temporary one.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
+import json
 import os
 import signal
 import socket
@@ -29,6 +41,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 _SERVER: TemporaryServer | None = None
 
@@ -45,7 +58,13 @@ class TemporaryServer:
     its settings and database under `home` (PREFECT_HOME).
     """
 
-    def __init__(self, ephemeral: bool = True, home: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        ephemeral: bool = True,
+        home: Path | None = None,
+        port: int | None = None,
+        idle: float | None = None,
+    ) -> None:
         import prefect
 
         self.port = port or free_port()
@@ -81,42 +100,69 @@ class TemporaryServer:
         self.log_path = home / "server.log" if home is not None and not ephemeral else None
         quiet = os.environ.get("PREFECT_LOGGING_LEVEL") == "CRITICAL"
         log = open(self.log_path, "ab") if self.log_path else (subprocess.DEVNULL if quiet else None)  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "newsdex.flows.prefect_server",
-                str(os.getpid()),
-                "--app-dir",
-                str(Path(prefect.__file__).parent.parent),
-                "--factory",
-                "prefect.server.api.server:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "error",
-                "--lifespan",
-                "on",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            # Not in the terminal's process group: Ctrl-C is for newsdex, which stops the server itself
-            # after its runs have reported to it (and the watch below stops it if newsdex is killed).
-            start_new_session=True,
-        )
+        command = [
+            sys.executable,
+            "-m",
+            "newsdex.flows.prefect_server",
+            # Who decides when it stops: the parent's end, or (detached) no lease for `idle` seconds.
+            str(os.getpid()) if idle is None else f"idle={idle:g}",
+            "--app-dir",
+            str(Path(prefect.__file__).parent.parent),
+            "--factory",
+            "prefect.server.api.server:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "error",
+            "--lifespan",
+            "on",
+        ]
+        self.pid = 0
+        if idle is None:
+            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                command,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                # Not in the terminal's process group: Ctrl-C is for newsdex, which stops the server
+                # itself after its runs have reported to it (and the watch below stops it if newsdex is
+                # killed).
+                start_new_session=True,
+            )
+            self.pid = self.process.pid
+        else:
+            # Detached: started through a shell that exits at once, so the server is no child of this
+            # command (it outlives it, and a signal to the command's process tree does not reach it).
+            self.process = None
+            launcher = subprocess.run(
+                ["/bin/sh", "-c", '"$@" </dev/null >/dev/null & echo $!', "sh", *command],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+                check=True,
+            )
+            self.pid = int(launcher.stdout.split()[0])
         if self.log_path is not None:
             log.close()  # the child has its own descriptor
         self._ready = False
+        self.shared = False
+
+    def exited(self) -> bool:
+        """Return True when the server process is gone."""
+        if self.process is not None:
+            return self.process.poll() is not None
+        return not _alive(self.pid)
 
     def wait_ready(self, timeout: float = 120.0) -> str:
         """Return the API URL once the server answers its health check; raise ServerError if it can't."""
         deadline = time.monotonic() + timeout
         while not self._ready:
-            if self.process.poll() is not None:
-                raise ServerError(f"the Prefect server exited with code {self.process.returncode}")
+            if self.exited():
+                code = self.process.returncode if self.process is not None else "?"
+                raise ServerError(f"the Prefect server exited with code {code}")
             try:
                 with urllib.request.urlopen(self.api_url + "/health", timeout=2) as response:
                     self._ready = response.status == 200
@@ -127,8 +173,8 @@ class TemporaryServer:
         return self.api_url
 
     def stop(self, grace: float = 5.0) -> None:
-        """Stop the server (terminate, then kill after `grace` seconds)."""
-        if self.process.poll() is None:
+        """Stop the server (terminate, then kill after `grace` seconds); a detached one stops itself."""
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=grace)
@@ -153,46 +199,242 @@ def local_server(home: Path, port: int = 4200) -> TemporaryServer:
     """Start the full local Prefect server for `newsdex serve` (port `port`, or a free one if taken)."""
     server = TemporaryServer(ephemeral=False, home=home, port=free_port(port))
     atexit.register(server.stop)
+    register(server)
     return server
 
 
-def start_if_needed() -> TemporaryServer | None:
-    """Start the process's temporary server unless a Prefect API is configured; return it or None."""
+def start_if_needed(home: Path | None = None) -> TemporaryServer | None:
+    """Return the Prefect server this process's flow runs use, unless a Prefect API is configured
+    (then None): the shared server under `home` (started if none is running), or a temporary server
+    of this process when there is no `home` or NEWSDEX_PREFECT_IDLE is 0."""
     global _SERVER
     from prefect.settings import get_current_settings
 
     if get_current_settings().api.url is not None:
         return None
-    if _SERVER is None or _SERVER.process.poll() is not None:
+    if _SERVER is None or _SERVER.exited():
+        idle = idle_seconds()
+        if home is not None and idle > 0:
+            try:
+                _SERVER = shared_server(home, idle)
+                return _SERVER
+            except (OSError, subprocess.SubprocessError, ServerError):
+                pass  # an unusable data directory or launcher: this command's own server instead
         _SERVER = TemporaryServer()
         atexit.register(_SERVER.stop)
     return _SERVER
 
 
+def idle_seconds() -> float:
+    """Return NEWSDEX_PREFECT_IDLE: how long the shared server outlives its last command (0: no sharing)."""
+    value = os.environ.get(IDLE_VARIABLE, "").strip()
+    try:
+        seconds = float(value) if value else DEFAULT_IDLE
+    except ValueError:
+        raise ServerError(f"{IDLE_VARIABLE} takes a number of seconds, got {value!r}") from None
+    return max(0.0, seconds)
+
+
+IDLE_VARIABLE = "NEWSDEX_PREFECT_IDLE"
+DEFAULT_IDLE = 600.0
+RECORD = "server.json"
+# A command waits this long for a shared server to answer before using a temporary one of its own.
+SHARED_READY_TIMEOUT = 90.0
+
+
+def shared_server(home: Path, idle: float = DEFAULT_IDLE, port: int = 0) -> TemporaryServer:
+    """Return the shared local server under `home`, started (detached) if none is running, with a
+    lease for this process that ends at its exit (or its death: leases of dead processes don't count)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with _locked(home):
+        server = _recorded_server(home)
+        if server is None:
+            server = TemporaryServer(ephemeral=False, home=home, port=free_port(port), idle=idle)
+            _write_record(home, {"pid": server.pid, "port": server.port, "started": _start_time(server.pid)})
+        _take_lease(home)
+    server.shared = True
+    return server
+
+
+def running_shared(home: Path) -> TemporaryServer | None:
+    """Return the shared server under `home` if one is running (with a lease for this process)."""
+    if not (home / RECORD).exists():
+        return None
+    with _locked(home):
+        server = _recorded_server(home)
+        if server is not None:
+            _take_lease(home)
+    return server
+
+
+def register(server: TemporaryServer) -> None:
+    """Record a server this process owns (serve's) as the shared one under its home, so commands run
+    meanwhile use it instead of a second server on the same database."""
+    assert server.home is not None
+    with _locked(server.home):
+        _write_record(
+            server.home, {"pid": server.pid, "port": server.port, "started": _start_time(server.pid)}
+        )
+
+
+def _recorded_server(home: Path) -> TemporaryServer | None:
+    """Return the server server.json names when that process is still our server, else None (stale)."""
+    try:
+        record = json.loads((home / RECORD).read_text())
+        pid, port = int(record["pid"]), int(record["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _alive(pid) or _start_time(pid) != record.get("started") or not _is_server(pid):
+        return None
+    server = TemporaryServer.__new__(TemporaryServer)
+    server.port, server.pid, server.process, server.home = port, pid, None, home
+    server.base_url = f"http://127.0.0.1:{port}"
+    server.api_url = server.base_url + "/api"
+    server.log_path = home / "server.log"
+    server._ready = False
+    server.shared = True
+    return server
+
+
+def _write_record(home: Path, record: dict[str, object]) -> None:
+    tmp = home / (RECORD + ".tmp")
+    tmp.write_text(json.dumps(record))
+    tmp.replace(home / RECORD)
+
+
+def _take_lease(home: Path) -> None:
+    leases = home / "clients"
+    leases.mkdir(exist_ok=True)
+    lease = leases / str(os.getpid())
+    lease.write_text(str(_start_time(os.getpid())))
+    atexit.register(_drop_lease, lease)
+
+
+def _drop_lease(lease: Path) -> None:
+    with contextlib.suppress(OSError):
+        lease.unlink()
+
+
+def live_leases(home: Path) -> int:
+    """Return how many commands hold a lease on the shared server; drop leases of dead processes."""
+    count = 0
+    for lease in (home / "clients").glob("*"):
+        try:
+            pid, started = int(lease.name), lease.read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if _alive(pid) and str(_start_time(pid)) == started:
+            count += 1
+        else:
+            _drop_lease(lease)
+    return count
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    """Hold the home's lock file (starting, handing out and stopping the shared server)."""
+    with open(home / "server.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _start_time(pid: int) -> int | None:
+    """Return the process's start time (clock ticks after boot): with the pid, it names one process."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _is_server(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"newsdex.flows.prefect_server" in handle.read()
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def using(server: TemporaryServer | None) -> Iterator[None]:
-    """Point Prefect at the temporary server (when there is one) for the duration of the block."""
+    """Point Prefect at the server (when there is one) for the duration of the block; a shared server
+    that does not come up is replaced by a temporary one of this process."""
+    global _SERVER
     if server is None:
         yield
         return
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: server.wait_ready()}):
+    try:
+        url = server.wait_ready(SHARED_READY_TIMEOUT if server.shared else 120.0)
+    except ServerError:
+        if not server.shared:
+            raise
+        _SERVER = server = TemporaryServer()
+        atexit.register(server.stop)
+        url = server.wait_ready()
+    with temporary_settings(updates={PREFECT_API_URL: url}):
         yield
 
 
-def _serve(parent: int, uvicorn_args: list[str]) -> None:
-    """Run uvicorn with Prefect's app, stopping when the parent process is gone (even if killed)."""
+def _serve(owner: str, uvicorn_args: list[str]) -> None:
+    """Run uvicorn with Prefect's app. `owner` is the parent's pid (stop when it is gone, even if it
+    was killed) or `idle=SECONDS` (a shared server: stop when no command has held a lease that long)."""
     import uvicorn.main
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if owner.startswith("idle="):
+        home = Path(os.environ["PREFECT_HOME"])
+        target: Any = _watch_idle
+        args: tuple[Any, ...] = (home, float(owner.split("=", 1)[1]))
+    else:
+        target, args = _watch_parent, (int(owner),)
+    threading.Thread(target=target, args=args, name="owner-watch", daemon=True).start()
     uvicorn.main.main(args=uvicorn_args)
 
 
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_idle(home: Path, idle: float) -> None:
+    try:
+        _wait_idle(home, idle)
+    finally:  # idle, or its data directory was deleted under it: stop either way
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _wait_idle(home: Path, idle: float) -> None:
+    last_busy = time.monotonic()
+    while True:
+        time.sleep(min(2.0, max(0.2, idle / 4)))
+        if live_leases(home):
+            last_busy = time.monotonic()
+            continue
+        if time.monotonic() - last_busy < idle:
+            continue
+        with _locked(home):
+            if live_leases(home):  # a command took a lease meanwhile
+                last_busy = time.monotonic()
+                continue
+            # Unlisted under the lock: no command is handed this server from now on.
+            with contextlib.suppress(OSError, ValueError):
+                if json.loads((home / RECORD).read_text()).get("pid") == os.getpid():
+                    (home / RECORD).unlink()
+        return
+
+
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]), sys.argv[2:])
+    _serve(sys.argv[1], sys.argv[2:])

@@ -108,15 +108,24 @@ def serve(
     """Serve the scheduled deployment until SIGTERM/SIGINT; return the exit code (0 after a clean stop)."""
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    from newsdex.flows import prefect_server
+    from newsdex.flows import prefect_server, warm_pool
+    from newsdex.flows.settings import Settings
 
     check_schedule(cron, interval)
+    pool: warm_pool.PoolService | None = None
     stop = _StopSignal()  # from here on SIGTERM/SIGINT end serve cleanly, even during start-up
     server = None
     api_url = get_current_settings().api.url
     if api_url is None:
-        server = prefect_server.local_server(data_dir.resolve() / "prefect", port)
-        print(f"newsdex serve: starting a local Prefect server (database in {server.home})", file=out)
+        home = data_dir.resolve() / "prefect"
+        # A shared server `newsdex run` left running on this data directory serves the schedule too
+        # (one server per database); else serve starts its own and records it for commands run meanwhile.
+        server = prefect_server.running_shared(home)
+        if server is None:
+            server = prefect_server.local_server(home, port)
+            print(f"newsdex serve: starting a local Prefect server (database in {server.home})", file=out)
+        else:
+            print(f"newsdex serve: using the local Prefect server already running on {home}", file=out)
     try:
         if server is not None:
             api_url = _wait(server, stop)
@@ -141,10 +150,15 @@ def serve(
                 flush=True,
             )
             if not stop.is_set():
-                keep = {server.process.pid} if server is not None else set()
+                # The runs borrow this process's warm workers instead of loading spaCy every time.
+                pool = warm_pool.start_service(0, Settings.from_env(data_dir=data_dir).spacy_models.values())
+                keep = {server.pid} if server is not None else set()
                 _serve(deployment, stop, _poll_seconds(interval), keep)
     finally:
         stop.restore()
+        if pool is not None:
+            pool.close()
+            pool.pool.terminate()
         if server is not None:
             server.stop(grace=max(0.2, min(1.0, STOP_DEADLINE - stop.elapsed())) if stop.is_set() else 5.0)
     return _stopped(stop, out)
@@ -265,7 +279,7 @@ def _wait(server: Any, stop: _StopSignal) -> str | None:
         try:
             return server.wait_ready(timeout=0.5)
         except ServerError:
-            if server.process.poll() is not None or time.monotonic() > deadline:
+            if server.exited() or time.monotonic() > deadline:
                 raise
     return None
 

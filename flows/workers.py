@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +24,7 @@ from multiprocessing import get_context
 from types import FrameType
 from typing import Any, TypeVar
 
-from newsdex.flows import stages
+from newsdex.flows import stages, timeline
 from newsdex.transforms.entities import DocEntities
 from newsdex.transforms.record import Document, RawRecord, Rejection
 
@@ -134,7 +134,7 @@ class Pending:
                 self.pool.cpu_seconds[self.fn.__name__] += cpu
                 out.extend(results)
             except BrokenProcessPool:
-                assert isinstance(self.pool, WorkerPool)
+                assert not isinstance(self.pool, PrefectTaskPool)
                 out.extend(self.pool.isolate(self.fn, chunk, on_crash))
             except Exception:
                 # A chunk task that failed on the cluster (worker lost, task crashed) is the Dask
@@ -219,6 +219,12 @@ class WorkerPool:
         chunks = _chunks(items, chunk)
         if self.size <= 1:
             return Pending(self, fn, chunks, None)
+        return Pending(self, fn, chunks, self.submit_chunks(fn, chunks, priority))
+
+    def submit_chunks(
+        self, fn: Callable[[T], R], chunks: list[list[T]], priority: int = URGENT
+    ) -> list[Future[tuple[list[R], float]]]:
+        """Queue fn over each chunk as one job; return a future of (results, CPU seconds) per chunk."""
         futures: list[Future[tuple[list[R], float]]] = []
         with self._lock:
             if self._dispatcher is None:
@@ -230,7 +236,7 @@ class WorkerPool:
                 heapq.heappush(self._queue, _Job(priority, self._seq, fn, part, future))  # type: ignore[arg-type]
                 futures.append(future)
             self._room.notify_all()
-        return Pending(self, fn, chunks, futures)
+        return futures
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], on_crash: Callable[[T], R]) -> list[R]:
         """Return fn over the items in order, ahead of any queued work; a crash gets on_crash(item)."""
@@ -247,6 +253,8 @@ class WorkerPool:
                 if self._closed:
                     return
                 job = heapq.heappop(self._queue)
+                if not job.future.set_running_or_notify_cancel():
+                    continue  # its client went away (a warm pool's run that ended)
                 self._in_flight += 1
             executor = self._pool()
             try:
@@ -261,7 +269,7 @@ class WorkerPool:
     def _finished(self, job: _Job, executor: ProcessPoolExecutor, done: Future[Any]) -> None:
         self._settle()
         if done.cancelled():  # the pool was shut down (an interrupted run): nobody waits for it
-            job.future.cancel()
+            job.future.set_exception(CancelledError())
             return
         err = done.exception()
         if err is None:
@@ -307,13 +315,19 @@ class WorkerPool:
         return out
 
     def close(self) -> None:
-        """Shut the workers down; queued work is dropped."""
+        """Shut the workers down; queued work is dropped, and a worker still loading its models is
+        stopped (the interpreter's exit would otherwise wait for it: seconds when a run had nothing
+        to do)."""
         with self._room:
             self._closed = True
             self._room.notify_all()
             executor, self._executor = self._executor, None
         if executor is not None:
+            processes = list((getattr(executor, "_processes", None) or {}).values())
             executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(Exception):
+                    process.terminate()
 
     def terminate(self) -> None:
         """Stop the workers now, work in progress included (an interrupted run)."""
@@ -338,8 +352,14 @@ def prestart(workers: int, models: Iterable[str]) -> None:
     _STARTED.append(WorkerPool(workers, models).start())
 
 
-def worker_pool(workers: int, models: Iterable[str]) -> WorkerPool:
-    """Return the pool started by `prestart` for this size, or a newly started one."""
+def worker_pool(workers: int, models: Iterable[str]) -> WorkerPool | Any:
+    """Return the warm pool of `newsdex serve` when this run is one of its scheduled runs (and it
+    answers), else the pool started by `prestart` for this size, or a newly started one."""
+    from newsdex.flows import warm_pool
+
+    remote = warm_pool.connect()
+    if remote is not None:
+        return remote
     size = workers or os.cpu_count() or 1
     while _STARTED:
         pool = _STARTED.pop()
@@ -366,10 +386,12 @@ def _warm_worker(models: tuple[str, ...], parent: int) -> None:
     from newsdex.transforms.language import detect_language
 
     detect_language("warm up the language profiles with a sentence long enough to be judged at all")
+    timeline.mark("worker_cleaning_ready")
     for model in models:
         # A missing model is reported by the flow, naming the setting; warming just skips it.
         with contextlib.suppress(Exception):
             stages.load_model(model)
+    timeline.mark("worker_models_ready")
 
 
 def _exit_with_parent(parent: int) -> None:

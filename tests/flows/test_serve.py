@@ -26,7 +26,7 @@ import pytest
 
 from newsdex.flows.prefect_server import free_port
 from tests.conftest import SAMPLES
-from tests.procs import assert_gone, descendants
+from tests.procs import assert_gone, cmdline, descendants
 
 pytestmark = pytest.mark.slow
 
@@ -167,11 +167,16 @@ def test_schedule_fires_without_a_prefect_server(tmp_path: Path, inbox: Path) ->
             "the local server keeps its database in the data dir"
         )
         served.report_with("the five articles indexed", indexed_new=5, rejected=0)
+        warm = _warm_workers(served.process.pid)
+        assert len(warm) >= 1, "serve keeps its own worker processes"
         (inbox / "later.txt").write_text(article(0))
         second = served.report_with(
             "the new article indexed, the others skipped", indexed_new=1, already_done=5
         )
         assert second["status"] == "completed" and second["reconciles"]
+        assert second["worker_cpu_seconds_by_stage"].get("clean_normalise", 0) > 0
+        # The runs used serve's warm workers (spaCy loaded once): the same processes as before.
+        assert _warm_workers(served.process.pid) == warm
 
         # A run in progress when SIGTERM comes: enough new articles that the run is still going.
         since = datetime.now(UTC).isoformat()
@@ -195,6 +200,12 @@ def test_schedule_fires_without_a_prefect_server(tmp_path: Path, inbox: Path) ->
     finally:
         if again.process.poll() is None:
             again.kill()
+
+
+def _warm_workers(pid: int) -> list[int]:
+    """Return serve's own worker processes (its direct children started by multiprocessing)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sorted(int(c) for c in children if "spawn_main" in cmdline(int(c)))
 
 
 @pytest.fixture

@@ -1,0 +1,204 @@
+"""The shared local Prefect server `newsdex run` uses with no API configured, end to end: real
+`newsdex run` processes, a real server, real signals.
+
+One server per data directory, reused by the next command and by two runs at once; it is no child
+of the command (a signal to the run's process tree does not reach it), it stops by itself once no
+command has used it for NEWSDEX_PREFECT_IDLE seconds (also after a run was SIGKILLed), and a stale
+record (a dead process, a port someone else holds) gives way to a new server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLES
+from tests.procs import alive, assert_gone, descendants
+
+pytestmark = pytest.mark.slow
+
+
+def _env(idle: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["NEWSDEX_PREFECT_IDLE"] = str(idle)
+    return env
+
+
+def _run(data: Path, *args: str, idle: float = 60, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", "--quiet", *args],
+        cwd=ROOT,
+        env=_env(idle),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
+
+
+def _record(data: Path) -> dict[str, Any]:
+    return json.loads((data / "prefect" / "server.json").read_text())
+
+
+def _servers(data: Path) -> list[int]:
+    """Return the pids of Prefect servers whose home is this data directory."""
+    home = str(data / "prefect").encode()
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+            env = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        if b"newsdex.flows.prefect_server" in cmd and b"PREFECT_HOME=" + home + b"\0" in env:
+            out.append(int(entry))
+    return out
+
+
+def _flow_runs(data: Path) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{_record(data)['port']}/api/flow_runs/filter",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _stop(data: Path) -> None:
+    for pid in _servers(data):
+        os.kill(pid, signal.SIGTERM)
+    assert_gone(_servers(data), within=30)
+
+
+def test_one_server_serves_the_next_commands_and_keeps_their_flow_runs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    try:
+        first = _run(data, str(SAMPLES))
+        assert first.returncode == 0, first.stderr
+        server = _record(data)["pid"]
+        assert alive(server), "the server outlives the run that started it"
+        again = _run(data, "--force", str(SAMPLES))
+        assert again.returncode == 0, again.stderr
+        assert _record(data)["pid"] == server and _servers(data) == [server], "the same server, no second one"
+        runs = _flow_runs(data)
+        assert [r["state_type"] for r in runs] == ["COMPLETED", "COMPLETED"], runs
+        assert {r["name"] for r in runs} and all(r["flow_id"] == runs[0]["flow_id"] for r in runs)
+    finally:
+        _stop(data)
+
+
+def test_two_runs_at_once_share_one_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    procs = [
+        subprocess.Popen(
+            [
+                *(sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", "--quiet"),
+                *("--partition", part, "--report", str(tmp_path / f"report-{n}.json"), str(SAMPLES)),
+            ],
+            cwd=ROOT,
+            env=_env(60),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n, part in enumerate(["0/2", "1/2"])
+    ]
+    try:
+        for proc in procs:
+            _, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err
+        reports = [json.loads((tmp_path / f"report-{n}.json").read_text()) for n in range(2)]
+        assert sum(r["outcomes"]["indexed_new"] for r in reports) == 5
+        assert len(_servers(data)) == 1, "both runs used one server"
+        assert sorted(r["state_type"] for r in _flow_runs(data)) == ["COMPLETED", "COMPLETED"]
+    finally:
+        for proc in procs:
+            proc.kill()
+        _stop(data)
+
+
+def test_server_stops_when_idle_even_after_a_killed_run(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(40):  # enough work that the run is still going when it is killed
+        for sample in sorted(SAMPLES.glob("*.txt")):
+            (inbox / f"{n:02}-{sample.name}").write_text(sample.read_text() + f"\n\nEdition {n}.")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", "--quiet", str(inbox)],
+        cwd=ROOT,
+        env=_env(3),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (data / "state.sqlite").exists() or not (data / "prefect" / "server.json").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the run did not start"
+            time.sleep(0.2)
+        server = _record(data)["pid"]
+        assert server not in descendants(proc.pid), "the server is no child of the run"
+        time.sleep(5)  # past the idle time: the live run's lease keeps the server up
+        assert proc.poll() is None and alive(server)
+        tree = descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert_gone(tree, within=30)  # the workers follow their killed run
+        # The dead run's lease no longer counts: the server stops after the idle time and unlists itself.
+        assert_gone([server], within=60)
+        assert not (data / "prefect" / "server.json").exists()
+    finally:
+        proc.kill()
+        _stop(data)
+
+    # The next run starts a new server and finishes what the killed one left.
+    try:
+        done = _run(data, str(inbox), idle=60)
+        assert done.returncode == 0, done.stderr
+        assert _record(data)["pid"] != server
+    finally:
+        _stop(data)
+
+
+def test_a_stale_record_gives_way_to_a_new_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    home = data / "prefect"
+    home.mkdir(parents=True)
+    with socket.socket() as taken:  # the recorded port answers nothing useful
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # A record naming a live process that is not our server (this test), on a port someone holds.
+        (home / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": port, "started": 0}))
+        try:
+            result = _run(data, str(SAMPLES), idle=60)
+            assert result.returncode == 0, result.stderr
+            record = _record(data)
+            assert record["pid"] != os.getpid() and record["port"] != port
+            # A server that crashed (SIGKILL: no clean-up, its record stays) is stale too.
+            os.kill(record["pid"], signal.SIGKILL)
+            assert_gone([record["pid"]], within=30)
+            result = _run(data, "--force", str(SAMPLES), idle=60)
+            assert result.returncode == 0, result.stderr
+            assert _record(data)["pid"] != record["pid"]
+        finally:
+            _stop(data)
+
+
+def test_no_sharing_with_idle_zero(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = _run(data, str(SAMPLES), idle=0)
+    assert result.returncode == 0, result.stderr
+    assert not (data / "prefect").exists() and not _servers(data)
