@@ -89,6 +89,7 @@ def search_args(params: Any) -> dict[str, Any]:
         ("to", "date_to"),
         ("mfrom", "mentioned_from"),
         ("mto", "mentioned_to"),
+        ("story", "story"),
     ):
         value = params.get(key)
         if value:

@@ -204,7 +204,7 @@ function drawChips(params) {
     const target = withChange(remove);
     chips.append(el("span", { class: "chip" }, label, " ", link(target, "×", { class: "remove", title: "remove this filter", "aria-label": `remove ${label}` })));
   };
-  for (const kind of [...ENTITY_KINDS, "source", "lang"]) {
+  for (const kind of [...ENTITY_KINDS, "source", "lang", "story"]) {
     for (const value of params.getAll(kind)) {
       add(`${kind}: ${value}`, (p) => {
         const rest = p.getAll(kind).filter((v) => v !== value);
@@ -336,6 +336,11 @@ async function renderDoc(params) {
   ];
   const meta = el("dl", { class: "doc-meta" });
   for (const [name, value] of rows) if (value) meta.append(el("dt", {}, name), el("dd", {}, value));
+  if (doc.story_id) {
+    const story = new URLSearchParams();
+    story.set("story", doc.story_id);
+    meta.append(el("dt", {}, "Story"), el("dd", {}, link(story, "every article of this story", { class: "story" })));
+  }
   const url = doc.canonical_url || doc.url;
   if (url) {
     meta.append(el("dt", {}, "Original"), el("dd", {}, /^https?:\/\//i.test(url)

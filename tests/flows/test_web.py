@@ -134,6 +134,15 @@ def test_an_article_comes_with_its_whole_body_entities_and_url(served: dict[str,
         assert body["copies"] == [] and body["copy_of"] is None
 
 
+def test_a_story_filter_is_the_same_as_search_story(served: dict[str, Any]) -> None:
+    for backend in BACKENDS:
+        hit = _api(served, backend, "/api/search", q="Ryabkov")[1]["hits"][0]
+        assert hit["story_id"], backend
+        body = _api(served, backend, "/api/search", story=hit["story_id"])[1]
+        expected = _cli(served, backend, "--story", hit["story_id"], "--limit", "20")
+        assert body["total"] >= 1 and body["hits"] == expected["hits"] and body["total"] == expected["total"]
+
+
 def test_copies_hide_show_and_link_both_ways(served: dict[str, Any]) -> None:
     for backend in BACKENDS:
         canonical = _api(served, backend, "/api/search", q="dossier")[1]
