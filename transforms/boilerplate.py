@@ -244,10 +244,9 @@ DUMP_MIN_EVIDENCE = 2
 # A repeated line with this many words (not numbers) is the flattener's copy (title repeats, duplicated blocks); a repeated
 # short line is a table label ("Bowling:") and stays.
 REPEAT_MIN_WORDS = 8
-# A flattened whole page: its navigation menus and teaser lists give this many link-label lines,
-# with this many furniture or metadata lines (a story with a few sign-up lines has neither).
+# A flattened whole page: its navigation menus and teaser lists give this many link-label lines
+# (short lines that are not sentences, table rows, list items, datelines or headings with a colon).
 PAGE_MIN_LINK_LINES = 20
-PAGE_MIN_EVIDENCE = 5
 TITLE_MAX_CHARS = 300
 TITLE_LOOKAHEAD = 4
 CORRECTION = re.compile(
@@ -337,9 +336,14 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
         i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
     ]
     head_end = _metadata_head_end(lines, kinds, content, body_like)
-    if head_end < 0 and len(evidence) < DUMP_MIN_EVIDENCE:
+    # A whole flattened page: its <head> block, or its menus and teaser lists (many link-label lines;
+    # a story's tables, ranked lists and datelines are not link labels).
+    page = head_end >= 0 or (
+        sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
+    )
+    if not page and len(evidence) < DUMP_MIN_EVIDENCE:
         return _clean_plain(lines, kinds, content, evidence)
-    return _clean_dump(lines, kinds, content, head_end, template_keys)
+    return _clean_dump(lines, kinds, content, head_end, template_keys, page)
 
 
 CALL_TO_ACTION = re.compile(
@@ -414,8 +418,10 @@ def _clean_dump(
     content: list[int],
     head_end: int,
     template_keys: frozenset[str],
+    page: bool,
 ) -> CleanResult:
-    """Clean a flattened page: parse its head metadata, find the article core, drop the furniture."""
+    """Clean a flattened page (or a story with a few furniture lines, `page` False): parse its head
+    metadata, find the article core, drop the furniture."""
     hints: dict[str, Any] = {}
     dropped: list[tuple[str, str]] = []
     after_head = [i for i in content if i > head_end]
@@ -451,11 +457,6 @@ def _clean_dump(
     )
 
     next_line = dict(pairwise(content))
-    page = head_end >= 0 or (
-        sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
-        and sum(1 for i in content if (kinds[i] not in (None, "number")) or furniture_reason(lines[i]))
-        >= PAGE_MIN_EVIDENCE
-    )
     # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
     # its line, not an inline "Read also: <link>") is furniture whatever its lines look like.
     opener = next(
