@@ -261,13 +261,21 @@ MONTH_OR_DAY = (
     r"|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday"
     r"|friday|saturday|sunday|gmt|utc|bst|est|edt|cet|cest|am|pm|a\.m|p\.m|at|on|of"
 )
+CALENDAR_WORD = re.compile(
+    r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july"
+    r"|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$",
+    re.I,
+)
+CLOCK = re.compile(r"\d:\d\d")
 DATE_WORD = re.compile(rf"^(?:\d[\d:./-]*|{MONTH_OR_DAY})\.?$", re.I)
 # "LONDON 1996-12-06", "ROME, Dec 6", "NEW YORK, 6 December 1996 (Reuters) -": a dateline on its own line.
+# The place is in capitals ("LONDON", "NEW YORK", "SUZUKA, Japan"): a date alone ("February 29,
+# 2024") is a page's timestamp, not a dateline.
 DATELINE = re.compile(
-    r"^[A-ZÀ-Þ][A-ZÀ-Þ .'’-]{1,30},?\s+(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
-    rf"|(?:\d{{1,2}}\s+)?(?:{MONTH_OR_DAY})\.?(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?)"
-    r"(?:\s*\([\w .]+\))?\s*[-–—]*\s*$",
-    re.I,
+    r"^[A-ZÀ-Þ][A-ZÀ-Þ.'’-]+(?:\s[A-ZÀ-Þ][A-ZÀ-Þ.'’-]+){0,3}(?:,\s*[A-ZÀ-Þ][\w.'’-]+(?:\s[A-ZÀ-Þ][\w.'’-]+)?)?"
+    r",?\s+(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    rf"|(?:\d{{1,2}}\s+)?(?i:{MONTH_OR_DAY})\.?(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?)"
+    r"(?:\s*\([\w .]+\))?\s*[-–—]*\s*$"
 )
 
 
@@ -435,8 +443,6 @@ def _clean_dump(
         plain = [i for i in plain if i != headline] or plain
         core = (plain[0], plain[-1]) if plain else None
     first, last = bridge_markers(lines, kinds, after_head, core) if core else (None, None)
-    if first is not None and last is not None:
-        first, last = extend_over_data(lines, kinds, after_head, (first, last))
     title: str | None = None
     description: str | None = None
     seen: set[str] = set()
@@ -455,6 +461,11 @@ def _clean_dump(
             and (first is None or i < first)
         ],
     )
+    if first is not None and last is not None:
+        # The headline ends the widening upwards (it may end in a number: "Lazio beat Roma 3-1").
+        first, last = extend_over_data(
+            lines, kinds, after_head, (first, last), -1 if title_at is None else title_at
+        )
 
     next_line = dict(pairwise(content))
     # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
@@ -622,6 +633,8 @@ def is_data_line(line: str) -> bool:
     """Return True for a table row, a ranked-list item or a dateline: lines that belong to the
     text around them although they do not read like prose."""
     tokens = line.split()
+    if _is_date_text(line):
+        return False  # "March 4, 2024 12:45 PM UTC Updated": a page's timestamp
     numbers = sum(1 for t in tokens if NUMBER_TOKEN.match(t.strip("()[],;")))
     return bool(
         (numbers >= 2 and numbers >= 0.25 * len(tokens))
@@ -631,8 +644,16 @@ def is_data_line(line: str) -> bool:
     )
 
 
+def _is_date_text(line: str) -> bool:
+    """Return True for a line that is mostly a date or time with a month, weekday or clock time."""
+    tokens = [t.strip("()[],;") for t in line.split()]
+    dated = [t for t in tokens if t and DATE_WORD.match(t)]
+    has_calendar = any(CALENDAR_WORD.match(t) for t in tokens) or any(CLOCK.search(t) for t in tokens)
+    return bool(tokens) and has_calendar and len(dated) >= 0.6 * len(tokens) and not DATELINE.match(line)
+
+
 def extend_over_data(
-    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int]
+    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int], title_at: int = -1
 ) -> tuple[int, int]:
     """Return the core widened over the tables, ranked lists and datelines next to it (and a label
     line ending in a colon that opens one): prose scoring cuts them off, nothing marks them furniture."""
@@ -652,7 +673,7 @@ def extend_over_data(
         last = content[n]
         n += 1
     n = pos[first] - 1
-    while n >= 0 and joins(n):
+    while n >= 0 and content[n] > title_at and joins(n):
         first = content[n]
         n -= 1
     return first, last
