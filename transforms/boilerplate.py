@@ -245,7 +245,8 @@ DUMP_MIN_EVIDENCE = 2
 # short line is a table label ("Bowling:") and stays.
 REPEAT_MIN_WORDS = 8
 # A flattened whole page: its navigation menus and teaser lists give this many link-label lines
-# (short lines that are not sentences, table rows, list items, datelines or headings with a colon).
+# (short lines that are not sentences, table rows, list items, datelines or headings with a colon)
+# with furniture lines, or twice as many without.
 PAGE_MIN_LINK_LINES = 20
 TITLE_MAX_CHARS = 300
 TITLE_LOOKAHEAD = 4
@@ -346,8 +347,13 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
     head_end = _metadata_head_end(lines, kinds, content, body_like)
     # A whole flattened page: its <head> block, or its menus and teaser lists (many link-label lines;
     # a story's tables, ranked lists and datelines are not link labels).
-    page = head_end >= 0 or (
-        sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
+    link_lines = sum(1 for i in content if kinds[i] is None and is_link_like(lines[i]))
+    page = (
+        head_end >= 0
+        or link_lines >= 2 * PAGE_MIN_LINK_LINES
+        # A list of names one per line in a story is link-shaped too: with fewer lines, the page
+        # also shows furniture.
+        or (link_lines >= PAGE_MIN_LINK_LINES and len(evidence) >= DUMP_MIN_EVIDENCE)
     )
     if not page and len(evidence) < DUMP_MIN_EVIDENCE:
         return _clean_plain(lines, kinds, content, evidence)
