@@ -375,8 +375,9 @@ def _reads_as_headline(line: str) -> bool:
 def _clean_kept_whole(lines: list[str], content: list[int]) -> CleanResult:
     title_at = pick_title(lines, content)
     hints: dict[str, Any] = {}
-    paragraphs = [lines[i] for i in content if i != title_at]
     title = lines[title_at] if title_at is not None else None
+    lead = title is not None and _is_lead_sentence(title)
+    paragraphs = [lines[i] for i in content if i != title_at or lead]
     _collect_inline_hints(paragraphs, hints)
     return CleanResult(body="\n\n".join(paragraphs or ([title] if title else [])), title=title, hints=hints)
 
@@ -389,7 +390,7 @@ def _clean_plain(
     dropped: list[tuple[str, str]] = []
     title_at = pick_title(lines, [i for i in content if i not in evidence])
     title = lines[title_at] if title_at is not None else None
-    seen: set[str] = {line_key(title)} if title else set()
+    seen: set[str] = {line_key(title)} if title and not _is_lead_sentence(title) else set()
     paragraphs: list[str] = []
     for i in content:
         line = lines[i]
@@ -398,7 +399,7 @@ def _clean_plain(
                 _collect_metadata(kinds[i] or "", line, hints)
             dropped.append((line, evidence[i]))
             continue
-        if i == title_at:
+        if i == title_at and not _is_lead_sentence(line):
             continue
         key = line_key(line)
         if key in seen and (_letter_words(line) >= REPEAT_MIN_WORDS or key == line_key(title or "")):
@@ -410,6 +411,13 @@ def _clean_plain(
     if not paragraphs and title:
         paragraphs = [title]  # a one-line text: its line is the headline and the whole story
     return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
+
+
+def _is_lead_sentence(line: str) -> bool:
+    """Return True for a first line that is a sentence (ends with a full stop, 8+ words): the title,
+    and also the article's first paragraph, so it stays in the body (an encyclopaedia article's
+    opening sentence, a wire headline written as a sentence)."""
+    return line.rstrip().endswith(".") and len(words(line)) >= 8
 
 
 def _letter_words(line: str) -> int:
