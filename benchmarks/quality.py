@@ -590,6 +590,7 @@ def _clean_one(args: tuple[str, ...]) -> dict[str, Any]:
         "precision": precision,
         "id": doc.id,
         "title": doc.title,
+        "title_is_first_line": doc.title == gold.split("\n", 1)[0].strip(),
         "input": short_hash(text, 32),
     }
 
@@ -617,6 +618,11 @@ def eval_cleantext(eval_dir: Path, workers: int) -> dict[str, Any]:
             "below_095": sum(1 for k in kept if k < 0.95),
             "worst": sorted((round(r["kept"], 3), r["name"]) for r in results)[:3],
         }
+        if family == "wire":
+            # A wire story's first line is its headline (never the correction notice or dateline).
+            out[family]["title_is_headline"] = _mean(
+                [float(r.get("title_is_first_line", 0)) for r in results]
+            )
     # The same stories with sign-up/advertisement lines put in: those go, the story stays whole
     # (words kept against the story alone; precision = share of what is kept that is story).
     mixed = _map(_clean_one, with_furniture(wire_stories()), workers)
@@ -626,6 +632,7 @@ def eval_cleantext(eval_dir: Path, workers: int) -> dict[str, Any]:
         "precision": _mean([r["precision"] for r in mixed]),
         "rejected": sum(1 for r in mixed if r["rejected"]),
         "below_095": sum(1 for r in mixed if r["kept"] < 0.95),
+        "title_is_headline": _mean([float(r.get("title_is_first_line", 0)) for r in mixed]),
         "worst": sorted((round(r["kept"], 3), r["name"]) for r in mixed)[:3],
     }
     inputs_by_id: dict[str, set[str]] = {}

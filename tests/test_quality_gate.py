@@ -52,6 +52,9 @@ def test_clean_text_comes_out_whole() -> None:
     # The stories with a few sign-up/advertisement lines: those lines go, the story stays.
     assert result["wire_with_furniture"]["words_kept"] >= 0.99
     assert result["wire_with_furniture"]["precision"] >= 0.99
+    # Titles: the headline, never the correction notice or the dateline under it.
+    assert result["wire"]["title_is_headline"] == 1.0
+    assert result["wire_with_furniture"]["title_is_headline"] == 1.0
 
 
 def test_html_extraction_beats_plain_trafilatura() -> None:

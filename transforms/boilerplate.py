@@ -244,10 +244,10 @@ DUMP_MIN_EVIDENCE = 2
 # A repeated line with this many words (not numbers) is the flattener's copy (title repeats, duplicated blocks); a repeated
 # short line is a table label ("Bowling:") and stays.
 REPEAT_MIN_WORDS = 8
-# A flattened whole page: its navigation menus and teaser lists give this many link-label lines,
-# with this many furniture or metadata lines (a story with a few sign-up lines has neither).
+# A flattened whole page: its navigation menus and teaser lists give this many link-label lines
+# (short lines that are not sentences, table rows, list items, datelines or headings with a colon)
+# with furniture lines, or twice as many without.
 PAGE_MIN_LINK_LINES = 20
-PAGE_MIN_EVIDENCE = 5
 TITLE_MAX_CHARS = 300
 TITLE_LOOKAHEAD = 4
 CORRECTION = re.compile(
@@ -262,13 +262,21 @@ MONTH_OR_DAY = (
     r"|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday"
     r"|friday|saturday|sunday|gmt|utc|bst|est|edt|cet|cest|am|pm|a\.m|p\.m|at|on|of"
 )
+CALENDAR_WORD = re.compile(
+    r"^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july"
+    r"|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\.?$",
+    re.I,
+)
+CLOCK = re.compile(r"\d:\d\d")
 DATE_WORD = re.compile(rf"^(?:\d[\d:./-]*|{MONTH_OR_DAY})\.?$", re.I)
 # "LONDON 1996-12-06", "ROME, Dec 6", "NEW YORK, 6 December 1996 (Reuters) -": a dateline on its own line.
+# The place is in capitals ("LONDON", "NEW YORK", "SUZUKA, Japan"): a date alone ("February 29,
+# 2024") is a page's timestamp, not a dateline.
 DATELINE = re.compile(
-    r"^[A-ZÀ-Þ][A-ZÀ-Þ .'’-]{1,30},?\s+(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
-    rf"|(?:\d{{1,2}}\s+)?(?:{MONTH_OR_DAY})\.?(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?)"
-    r"(?:\s*\([\w .]+\))?\s*[-–—]*\s*$",
-    re.I,
+    r"^[A-ZÀ-Þ][A-ZÀ-Þ.'’-]+(?:\s[A-ZÀ-Þ][A-ZÀ-Þ.'’-]+){0,3}(?:,\s*[A-ZÀ-Þ][\w.'’-]+(?:\s[A-ZÀ-Þ][\w.'’-]+)?)?"
+    r",?\s+(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    rf"|(?:\d{{1,2}}\s+)?(?i:{MONTH_OR_DAY})\.?(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?)"
+    r"(?:\s*\([\w .]+\))?\s*[-–—]*\s*$"
 )
 
 
@@ -337,9 +345,19 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
         i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
     ]
     head_end = _metadata_head_end(lines, kinds, content, body_like)
-    if head_end < 0 and len(evidence) < DUMP_MIN_EVIDENCE:
+    # A whole flattened page: its <head> block, or its menus and teaser lists (many link-label lines;
+    # a story's tables, ranked lists and datelines are not link labels).
+    link_lines = sum(1 for i in content if kinds[i] is None and is_link_like(lines[i]))
+    page = (
+        head_end >= 0
+        or link_lines >= 2 * PAGE_MIN_LINK_LINES
+        # A list of names one per line in a story is link-shaped too: with fewer lines, the page
+        # also shows furniture.
+        or (link_lines >= PAGE_MIN_LINK_LINES and len(evidence) >= DUMP_MIN_EVIDENCE)
+    )
+    if not page and len(evidence) < DUMP_MIN_EVIDENCE:
         return _clean_plain(lines, kinds, content, evidence)
-    return _clean_dump(lines, kinds, content, head_end, template_keys)
+    return _clean_dump(lines, kinds, content, head_end, template_keys, page)
 
 
 CALL_TO_ACTION = re.compile(
@@ -357,8 +375,9 @@ def _reads_as_headline(line: str) -> bool:
 def _clean_kept_whole(lines: list[str], content: list[int]) -> CleanResult:
     title_at = pick_title(lines, content)
     hints: dict[str, Any] = {}
-    paragraphs = [lines[i] for i in content if i != title_at]
     title = lines[title_at] if title_at is not None else None
+    lead = title is not None and _is_lead_sentence(title)
+    paragraphs = [lines[i] for i in content if i != title_at or lead]
     _collect_inline_hints(paragraphs, hints)
     return CleanResult(body="\n\n".join(paragraphs or ([title] if title else [])), title=title, hints=hints)
 
@@ -371,7 +390,7 @@ def _clean_plain(
     dropped: list[tuple[str, str]] = []
     title_at = pick_title(lines, [i for i in content if i not in evidence])
     title = lines[title_at] if title_at is not None else None
-    seen: set[str] = {line_key(title)} if title else set()
+    seen: set[str] = {line_key(title)} if title and not _is_lead_sentence(title) else set()
     paragraphs: list[str] = []
     for i in content:
         line = lines[i]
@@ -380,7 +399,7 @@ def _clean_plain(
                 _collect_metadata(kinds[i] or "", line, hints)
             dropped.append((line, evidence[i]))
             continue
-        if i == title_at:
+        if i == title_at and not _is_lead_sentence(line):
             continue
         key = line_key(line)
         if key in seen and (_letter_words(line) >= REPEAT_MIN_WORDS or key == line_key(title or "")):
@@ -392,6 +411,13 @@ def _clean_plain(
     if not paragraphs and title:
         paragraphs = [title]  # a one-line text: its line is the headline and the whole story
     return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
+
+
+def _is_lead_sentence(line: str) -> bool:
+    """Return True for a first line that is a sentence (ends with a full stop, 8+ words): the title,
+    and also the article's first paragraph, so it stays in the body (an encyclopaedia article's
+    opening sentence, a wire headline written as a sentence)."""
+    return line.rstrip().endswith(".") and len(words(line)) >= 8
 
 
 def _letter_words(line: str) -> int:
@@ -414,8 +440,10 @@ def _clean_dump(
     content: list[int],
     head_end: int,
     template_keys: frozenset[str],
+    page: bool,
 ) -> CleanResult:
-    """Clean a flattened page: parse its head metadata, find the article core, drop the furniture."""
+    """Clean a flattened page (or a story with a few furniture lines, `page` False): parse its head
+    metadata, find the article core, drop the furniture."""
     hints: dict[str, Any] = {}
     dropped: list[tuple[str, str]] = []
     after_head = [i for i in content if i > head_end]
@@ -429,8 +457,6 @@ def _clean_dump(
         plain = [i for i in plain if i != headline] or plain
         core = (plain[0], plain[-1]) if plain else None
     first, last = bridge_markers(lines, kinds, after_head, core) if core else (None, None)
-    if first is not None and last is not None:
-        first, last = extend_over_data(lines, kinds, after_head, (first, last))
     title: str | None = None
     description: str | None = None
     seen: set[str] = set()
@@ -449,13 +475,13 @@ def _clean_dump(
             and (first is None or i < first)
         ],
     )
+    if first is not None and last is not None:
+        # The headline ends the widening upwards (it may end in a number: "Lazio beat Roma 3-1").
+        first, last = extend_over_data(
+            lines, kinds, after_head, (first, last), -1 if title_at is None else title_at
+        )
 
     next_line = dict(pairwise(content))
-    page = head_end >= 0 or (
-        sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
-        and sum(1 for i in content if (kinds[i] not in (None, "number")) or furniture_reason(lines[i]))
-        >= PAGE_MIN_EVIDENCE
-    )
     # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
     # its line, not an inline "Read also: <link>") is furniture whatever its lines look like.
     opener = next(
@@ -621,6 +647,8 @@ def is_data_line(line: str) -> bool:
     """Return True for a table row, a ranked-list item or a dateline: lines that belong to the
     text around them although they do not read like prose."""
     tokens = line.split()
+    if _is_date_text(line):
+        return False  # "March 4, 2024 12:45 PM UTC Updated": a page's timestamp
     numbers = sum(1 for t in tokens if NUMBER_TOKEN.match(t.strip("()[],;")))
     return bool(
         (numbers >= 2 and numbers >= 0.25 * len(tokens))
@@ -630,8 +658,16 @@ def is_data_line(line: str) -> bool:
     )
 
 
+def _is_date_text(line: str) -> bool:
+    """Return True for a line that is mostly a date or time with a month, weekday or clock time."""
+    tokens = [t.strip("()[],;") for t in line.split()]
+    dated = [t for t in tokens if t and DATE_WORD.match(t)]
+    has_calendar = any(CALENDAR_WORD.match(t) for t in tokens) or any(CLOCK.search(t) for t in tokens)
+    return bool(tokens) and has_calendar and len(dated) >= 0.6 * len(tokens) and not DATELINE.match(line)
+
+
 def extend_over_data(
-    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int]
+    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int], title_at: int = -1
 ) -> tuple[int, int]:
     """Return the core widened over the tables, ranked lists and datelines next to it (and a label
     line ending in a colon that opens one): prose scoring cuts them off, nothing marks them furniture."""
@@ -651,7 +687,7 @@ def extend_over_data(
         last = content[n]
         n += 1
     n = pos[first] - 1
-    while n >= 0 and joins(n):
+    while n >= 0 and content[n] > title_at and joins(n):
         first = content[n]
         n -= 1
     return first, last

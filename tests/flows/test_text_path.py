@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 
 TABLE = (
     "SOCCER - ITALIAN LEAGUE STANDINGS\n"
+    "[ CORRECTED 14:06 GMT ]\n"
     "ROME 1996-12-08\n"
     "Standings after Sunday's games:\n"
     "Lazio 12 7 3 2 20 9 24\n"
@@ -78,6 +79,8 @@ def test_a_feed_declared_clean_keeps_every_line(tmp_path: Path) -> None:
 
     cleaned, docs = _run(tmp_path, "cleaned", str(tmp_path / "in" / "story.txt"))
     assert "Subscribe" not in docs[0]["body"] and "Lazio 12 7 3 2 20 9 24" in docs[0]["body"]
+    assert docs[0]["title"] == "SOCCER - ITALIAN LEAGUE STANDINGS"
+    assert docs[0]["body"].split("\n\n") == TABLE.split("\n")[1:]  # everything but the two furniture lines
     assert sum(cleaned["dropped_lines_by_reason"].values()) == 2
     assert cleaned["documents_kept_whole"] == 0
 
@@ -86,7 +89,8 @@ def test_a_feed_declared_clean_keeps_every_line(tmp_path: Path) -> None:
     for doc in docs:
         assert doc["title"] == "SOCCER - ITALIAN LEAGUE STANDINGS"
         lines = doc["body"].split("\n\n")
-        assert lines[:2] == ["ROME 1996-12-08", "Standings after Sunday's games:"]
+        # The headline is the title, never the correction notice or the dateline, which stay.
+        assert lines[:3] == ["[ CORRECTED 14:06 GMT ]", "ROME 1996-12-08", "Standings after Sunday's games:"]
         assert "Subscribe to our newsletter" in lines and "Read more: Roma sack their coach" in lines
 
     # The JSONL field alone declares that record clean; the .txt next to it is cleaned as usual.

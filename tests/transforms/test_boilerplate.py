@@ -365,3 +365,21 @@ def test_story_with_a_few_furniture_lines_loses_those_lines_only(text: str, furn
     assert {line for line, _ in result.dropped} == furniture
     kept = [line for line in text.split("\n") if line not in furniture and line != result.title]
     assert result.body.split("\n\n") == kept
+
+
+def test_a_long_list_of_names_in_a_story_is_not_a_page_menu() -> None:
+    first = "Alan Brian Carol David Emma Frank Grace Henry Irene Jack Karen Liam Mona Neil Olga Paul Rita Sam"
+    last = "Smith Jones White Brown Green Black Hall Young King Wright Scott Adams Baker Clark Evans Hill Moore Nash"
+    names = [f"{a} {b}" for a, b in zip(first.split(" "), last.split(" "), strict=True)] + [
+        "Tina Owen",
+        "Uma Price",
+    ]
+    text = (
+        "Birthday honours list published\nLONDON 1996-06-14\n"
+        "The following were appointed to the Order of the British Empire, the palace said.\n"
+        + "\n".join(names)
+        + "\nThe awards will be presented in the autumn."
+    )
+    result = clean_text(text)
+    assert result.dropped == []
+    assert result.body.split("\n\n") == text.split("\n")[1:]
