@@ -79,6 +79,19 @@ def measure(eval_dir: Path, sizes: list[int], batch_size: int, related_samples: 
                     ).fetchone()[0],
                 }
                 print(f"{size:>7} docs: stories {out['sizes'][size]['story_ms_per_doc']} ms/doc", flush=True)
+            # The end-of-run check (flows/pipeline.py reconcile-stories) over every document of the run.
+            started = time.perf_counter()
+            merges = stages.reconcile_stories(
+                [d.id for d in docs[:done]],
+                index.get,
+                index.story_df,
+                index.story_candidates,
+                index.story_merges,
+            )
+            index.merge_stories(merges, "bench")
+            out["end_of_run_check_ms_per_doc"] = round(1000 * (time.perf_counter() - started) / done, 2)
+            out["end_of_run_merges"] = len(merges)
+            print(f"end-of-run check: {out['end_of_run_check_ms_per_doc']} ms/doc", flush=True)
             rng = random.Random(7)
             ids = [d.id for d in rng.sample(docs[:done], min(related_samples, done))]
             times = []

@@ -49,22 +49,23 @@ def related(index: Any, doc_id: str, limit: int = 10) -> dict[str, Any]:
         if score > 0:
             scored.append((score, other, theirs))
     scored.sort(key=lambda s: (-s[0], s[1]["id"]))
-    merges = index.story_merges([s[1]["story_id"] for s in scored if s[1].get("story_id")])
-    return {
-        "id": doc_id,
-        "story_id": doc.get("story_id"),
-        "related": [
+    top = scored[:limit]
+    details = index.get([other["id"] for _, other, _ in top])
+    merges = index.story_merges([other["story_id"] for _, other, _ in top if other.get("story_id")])
+    out = []
+    for score, other, theirs in top:
+        full = details.get(other["id"], other)
+        out.append(
             {
                 "id": other["id"],
                 "score": round(score, 4),
                 "story_id": resolve(other["story_id"], merges) if other.get("story_id") else None,
-                "title": other.get("title"),
-                "source": other.get("source_domain"),
-                "why": explain(doc, other, mine, theirs),
+                "title": full.get("title"),
+                "source": full.get("source_domain"),
+                "why": explain(doc, full, mine, theirs),
             }
-            for score, other, theirs in scored[:limit]
-        ],
-    }
+        )
+    return {"id": doc_id, "story_id": doc.get("story_id"), "related": out}
 
 
 def pair_score(index: Any, first: str, second: str) -> float:

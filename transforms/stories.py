@@ -40,7 +40,7 @@ SAME_STORY = 0.40
 STORY_DAYS = 7
 # The rarest terms of a document are enough to find its candidates (an inverted lookup).
 LOOKUP_TERMS = 12
-MAX_CANDIDATES = 50
+MAX_CANDIDATES = 20
 # A small index says little about which words are rare: document frequencies count as if among at
 # least this many documents (a term in 4 of 5 documents is still distinctive news vocabulary).
 MIN_CORPUS = 1000
