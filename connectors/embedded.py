@@ -54,8 +54,8 @@ CREATE INDEX IF NOT EXISTS entities_name ON entities(kind, name);
 CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
 CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
-CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS story_terms_term ON story_terms(term);
+CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, id TEXT NOT NULL, sort_date TEXT);
+CREATE INDEX IF NOT EXISTS story_terms_term ON story_terms(term, sort_date);
 CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
 CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
 CREATE TABLE IF NOT EXISTS story_docs (id TEXT PRIMARY KEY, story_id TEXT, sort_date TEXT, terms TEXT NOT NULL);
@@ -237,17 +237,20 @@ class EmbeddedIndex:
             if not terms:
                 out[own_id] = []
                 continue
-            window, params = "", [*terms, own_id]
+            # Postings are read by (term, date): only the window's documents are touched, so the
+            # cost follows how many documents a fortnight brings, not the size of the index.
+            window, params = "", list(terms)
             bounds = date_window(when, days) if days is not None else None
             if bounds:
-                window = "WHERE d.sort_date BETWEEN ? AND ? "
+                window = "AND s.sort_date BETWEEN ? AND ? "
                 params += list(bounds)
             sql = (
                 "SELECT d.id, d.story_id, d.sort_date, d.terms FROM (SELECT s.id AS id, COUNT(*) AS shared "
-                f"FROM story_terms s WHERE s.term IN ({','.join('?' * len(terms))}) AND s.id != ? GROUP BY s.id) c "
-                f"JOIN story_docs d ON d.id = c.id {window}"
+                f"FROM story_terms s WHERE s.term IN ({','.join('?' * len(terms))}) {window}"
+                "AND s.id != ? GROUP BY s.id) c JOIN story_docs d ON d.id = c.id "
                 "ORDER BY c.shared DESC, d.id LIMIT ?"
             )
+            params.append(own_id)
             rows = self.conn.execute(sql, [*params, MAX_CANDIDATES])
             out[own_id] = [
                 {"id": i, "story_id": sid, "sort_date": sd, "story_terms": json.loads(t)}
@@ -558,7 +561,7 @@ def _add_story_doc(
     conn.execute(
         "INSERT OR REPLACE INTO story_docs VALUES (?,?,?,?)", (doc_id, story_id, sort_date, json.dumps(terms))
     )
-    conn.executemany("INSERT INTO story_terms VALUES (?,?)", [(t, doc_id) for t in distinct])
+    conn.executemany("INSERT INTO story_terms VALUES (?,?,?)", [(t, doc_id, sort_date) for t in distinct])
     conn.executemany(
         "INSERT INTO story_df VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
         [(t,) for t in [DOCS_KEY, *distinct]],
