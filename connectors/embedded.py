@@ -227,7 +227,10 @@ class EmbeddedIndex:
         return (row[0] if row else 0), {t: n for t, n in df.items() if n > 0}
 
     def story_candidates(
-        self, queries: list[tuple[str, list[str], str | None]], days: float | None = STORY_DAYS
+        self,
+        queries: list[tuple[str, list[str], str | None]],
+        days: float | None = STORY_DAYS,
+        limit: int = MAX_CANDIDATES,
     ) -> dict[str, list[dict[str, Any]]]:
         """Return {own id: [{id, story_id, story_terms, sort_date}]}: for each (own id, rare terms,
         date) the canonicals sharing most of the terms, within `days` of the date (any date when None
@@ -251,7 +254,7 @@ class EmbeddedIndex:
                 "ORDER BY c.shared DESC, d.id LIMIT ?"
             )
             params.append(own_id)
-            rows = self.conn.execute(sql, [*params, MAX_CANDIDATES])
+            rows = self.conn.execute(sql, [*params, limit])
             out[own_id] = [
                 {"id": i, "story_id": sid, "sort_date": sd, "story_terms": json.loads(t)}
                 for i, sid, sd, t in rows
