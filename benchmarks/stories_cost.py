@@ -5,7 +5,8 @@
 Builds an embedded index of N documents in batches, as the pipeline's index stage would (documents
 written directly, no extraction or NER: only the story stage is timed): BBC articles (the real
 vocabulary and its word frequencies) and, past those, articles made of sentences of several BBC
-articles, each dated on one of 365 days. For each size it prints the story stage's milliseconds per
+articles, dated as a feed brings them: DOCS_PER_DAY a day, so the index grows and a day's volume
+stays the same. For each size it prints the story stage's milliseconds per
 document over the last batches (the cost at that size: flat = it does not grow with the index), then
 times `related` on random documents of the full index. Prints figures; never asserts on a timing.
 """
@@ -30,9 +31,11 @@ from newsdex.flows import stages
 from newsdex.transforms.record import Document
 from newsdex.transforms.text import short_hash
 
+DOCS_PER_DAY = 200
+
 
 def make_documents(eval_dir: Path, n: int, seed: int = 5) -> list[Document]:
-    """Return n documents: the BBC articles, then mixes of their sentences; dates over one year."""
+    """Return n documents: the BBC articles, then mixes of their sentences; DOCS_PER_DAY a day."""
     rng = random.Random(seed)
     articles = _bbc_articles(eval_dir)
     sentences = [s.strip() + "." for _, body in articles for s in body.split(". ") if len(s.split()) > 6]
@@ -42,7 +45,8 @@ def make_documents(eval_dir: Path, n: int, seed: int = 5) -> list[Document]:
         mixed = " ".join(rng.choice(sentences) for _ in range(12))
         body = articles[i][1] if i < len(articles) else mixed
         title, _, rest = body.partition("\n\n")
-        day = start + timedelta(days=rng.randrange(365), minutes=rng.randrange(1440))
+        # A feed brings documents at a steady rate: the index grows, the days' volume does not.
+        day = start + timedelta(days=i // DOCS_PER_DAY, minutes=rng.randrange(1440))
         doc = Document(input={"path": "bench", "line": i}, id="u" + short_hash(f"{i}", 30), body=rest or body)
         doc.title, doc.sort_date = title[:200], day.strftime("%Y-%m-%dT%H:%M:%SZ")
         doc.published_at = doc.sort_date
@@ -79,6 +83,19 @@ def measure(eval_dir: Path, sizes: list[int], batch_size: int, related_samples: 
                     ).fetchone()[0],
                 }
                 print(f"{size:>7} docs: stories {out['sizes'][size]['story_ms_per_doc']} ms/doc", flush=True)
+            # The end-of-run check (flows/pipeline.py reconcile-stories) over every document of the run.
+            started = time.perf_counter()
+            merges = stages.reconcile_stories(
+                [d.id for d in docs[:done]],
+                index.get,
+                index.story_df,
+                index.story_candidates,
+                index.story_merges,
+            )
+            index.merge_stories(merges, "bench")
+            out["end_of_run_check_ms_per_doc"] = round(1000 * (time.perf_counter() - started) / done, 2)
+            out["end_of_run_merges"] = len(merges)
+            print(f"end-of-run check: {out['end_of_run_check_ms_per_doc']} ms/doc", flush=True)
             rng = random.Random(7)
             ids = [d.id for d in rng.sample(docs[:done], min(related_samples, done))]
             times = []

@@ -623,7 +623,10 @@ class ElasticIndex:
         return n, df
 
     def story_candidates(
-        self, queries: list[tuple[str, list[str], str | None]], days: float | None = STORY_DAYS
+        self,
+        queries: list[tuple[str, list[str], str | None]],
+        days: float | None = STORY_DAYS,
+        limit: int = MAX_CANDIDATES,
     ) -> dict[str, list[dict[str, Any]]]:
         """Return {own id: [{id, story_id, story_terms, sort_date, entities, title, source_domain}]}:
         the canonicals sharing most of the given rare terms, within `days` of the date (one
@@ -655,7 +658,7 @@ class ElasticIndex:
                         }
                     },
                     "_source": list(STORY_VIEW),
-                    "size": MAX_CANDIDATES,
+                    "size": limit,
                 },
             ]
             asked.append(own_id)

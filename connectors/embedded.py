@@ -61,10 +61,12 @@ CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
 CREATE TABLE IF NOT EXISTS mentions (id TEXT NOT NULL, day TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS mentions_id ON mentions(id, day);
 CREATE INDEX IF NOT EXISTS mentions_day ON mentions(day, id);
-CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS story_terms_term ON story_terms(term);
+CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, id TEXT NOT NULL, sort_date TEXT);
+CREATE INDEX IF NOT EXISTS story_terms_term ON story_terms(term, sort_date);
 CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
 CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
+CREATE TABLE IF NOT EXISTS story_docs (id TEXT PRIMARY KEY, story_id TEXT, sort_date TEXT, terms TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -232,42 +234,50 @@ class EmbeddedIndex:
 
     # --- stories -----------------------------------------------------------------------------
     def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
-        """Return (number of canonical documents, {term: how many of them have it})."""
+        """Return (number of canonical documents, {term: how many of them have it}): kept counts, so
+        the cost does not grow with the index."""
         terms = list(set(terms))
         df: dict[str, int] = {}
         for i in range(0, len(terms), 500):
             chunk = terms[i : i + 500]
-            sql = f"SELECT term, COUNT(*) FROM story_terms WHERE term IN ({','.join('?' * len(chunk))}) GROUP BY term"
+            sql = f"SELECT term, df FROM story_df WHERE term IN ({','.join('?' * len(chunk))})"
             df.update(self.conn.execute(sql, chunk))
-        n = self.conn.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL").fetchone()[0]
-        return n, df
+        row = self.conn.execute("SELECT df FROM story_df WHERE term = ?", (DOCS_KEY,)).fetchone()
+        return (row[0] if row else 0), {t: n for t, n in df.items() if n > 0}
 
     def story_candidates(
-        self, queries: list[tuple[str, list[str], str | None]], days: float | None = STORY_DAYS
+        self,
+        queries: list[tuple[str, list[str], str | None]],
+        days: float | None = STORY_DAYS,
+        limit: int = MAX_CANDIDATES,
     ) -> dict[str, list[dict[str, Any]]]:
-        """Return {own id: [{id, story_id, story_terms, sort_date, entities}]}: for each (own id, rare
-        terms, date) the canonicals sharing most of the terms, within `days` of the date (any date
-        when None or the date is unknown)."""
+        """Return {own id: [{id, story_id, story_terms, sort_date}]}: for each (own id, rare terms,
+        date) the canonicals sharing most of the terms, within `days` of the date (any date when None
+        or the date is unknown)."""
         out: dict[str, list[dict[str, Any]]] = {}
-        for own_id, terms, date in queries:
+        for own_id, terms, when in queries:
             if not terms:
                 out[own_id] = []
                 continue
-            window, params = "", [*terms, own_id]
-            if days is not None and date:
-                window = (
-                    "AND julianday(json_extract(d.doc, '$.sort_date')) "
-                    "BETWEEN julianday(?) - ? AND julianday(?) + ? "
-                )
-                params += [date, days, date, days]
+            # Postings are read by (term, date): only the window's documents are touched, so the
+            # cost follows how many documents a fortnight brings, not the size of the index.
+            window, params = "", list(terms)
+            bounds = date_window(when, days) if days is not None else None
+            if bounds:
+                window = "AND s.sort_date BETWEEN ? AND ? "
+                params += list(bounds)
             sql = (
-                "SELECT d.doc FROM (SELECT s.id AS id, COUNT(*) AS shared FROM story_terms s "
-                f"WHERE s.term IN ({','.join('?' * len(terms))}) AND s.id != ? GROUP BY s.id) c "
-                f"JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL {window}"
+                "SELECT d.id, d.story_id, d.sort_date, d.terms FROM (SELECT s.id AS id, COUNT(*) AS shared "
+                f"FROM story_terms s WHERE s.term IN ({','.join('?' * len(terms))}) {window}"
+                "AND s.id != ? GROUP BY s.id) c JOIN story_docs d ON d.id = c.id "
                 "ORDER BY c.shared DESC, d.id LIMIT ?"
             )
-            rows = self.conn.execute(sql, [*params, MAX_CANDIDATES])
-            out[own_id] = [_story_view(json.loads(doc)) for (doc,) in rows]
+            params.append(own_id)
+            rows = self.conn.execute(sql, [*params, limit])
+            out[own_id] = [
+                {"id": i, "story_id": sid, "sort_date": sd, "story_terms": json.loads(t)}
+                for i, sid, sd, t in rows
+            ]
         return out
 
     def merge_stories(self, merges: dict[str, str], when: str) -> int:
@@ -280,6 +290,7 @@ class EmbeddedIndex:
                 )
                 conn.execute("UPDATE story_merges SET merged_into = ? WHERE merged_into = ?", (new, old))
                 conn.execute("INSERT OR REPLACE INTO story_merges VALUES (?,?,?)", (old, new, when))
+                conn.execute("UPDATE story_docs SET story_id = ? WHERE story_id = ?", (new, old))
         return len(merges)
 
     def story_merges(self, story_ids: Iterable[str]) -> dict[str, str]:
@@ -360,9 +371,7 @@ class EmbeddedIndex:
                     ),
                 )
                 if not doc.duplicate_of:
-                    conn.executemany(
-                        "INSERT INTO story_terms VALUES (?,?)", [(t, doc.id) for t in set(doc.story_terms)]
-                    )
+                    _add_story_doc(conn, doc.id, doc.story_id, doc.sort_date, doc.story_terms)
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
                     (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
@@ -418,7 +427,7 @@ class EmbeddedIndex:
                 doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES)
                 self._point_to(conn, doc_id, doc, keep)
                 conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
-                conn.execute("DELETE FROM story_terms WHERE id=?", (doc_id,))
+                _remove_story_doc(conn, doc_id)
                 for copy_id, copy_doc in conn.execute(
                     "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
                 ).fetchall():
@@ -438,7 +447,8 @@ class EmbeddedIndex:
         row = conn.execute("SELECT rowid FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row:
             conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
-        for table in ("documents", "entities", "bands", "mentions", "story_terms"):
+        _remove_story_doc(conn, doc_id)
+        for table in ("documents", "entities", "bands", "mentions"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
 
     def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
@@ -617,9 +627,49 @@ class EmbeddedIndex:
         }
 
 
-def _story_view(doc: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "story_id", "story_terms", "sort_date", "entities", "title", "source_domain")
-    return {k: doc.get(k) for k in keys}
+# The row of story_df that counts the canonical documents (no term is empty).
+DOCS_KEY = ""
+
+
+def date_window(when: str | None, days: float) -> tuple[str, str] | None:
+    """Return the ISO bounds `days` either side of a time (None when it is not a time)."""
+    from datetime import datetime, timedelta
+
+    if not when:
+        return None
+    try:
+        moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    span = timedelta(days=days)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return (moment - span).strftime(fmt), (moment + span).strftime(fmt)
+
+
+def _add_story_doc(
+    conn: sqlite3.Connection, doc_id: str, story_id: str | None, sort_date: str | None, terms: list[str]
+) -> None:
+    """Index a canonical's story terms: its row, its postings, the document frequencies."""
+    distinct = sorted(set(terms))
+    conn.execute(
+        "INSERT OR REPLACE INTO story_docs VALUES (?,?,?,?)", (doc_id, story_id, sort_date, json.dumps(terms))
+    )
+    conn.executemany("INSERT INTO story_terms VALUES (?,?,?)", [(t, doc_id, sort_date) for t in distinct])
+    conn.executemany(
+        "INSERT INTO story_df VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
+        [(t,) for t in [DOCS_KEY, *distinct]],
+    )
+
+
+def _remove_story_doc(conn: sqlite3.Connection, doc_id: str) -> None:
+    """Take a document out of the story index (replaced, or become a copy)."""
+    row = conn.execute("SELECT terms FROM story_docs WHERE id = ?", (doc_id,)).fetchone()
+    if not row:
+        return
+    distinct = sorted(set(json.loads(row[0])))
+    conn.executemany("UPDATE story_df SET df = df - 1 WHERE term = ?", [(t,) for t in [DOCS_KEY, *distinct]])
+    conn.execute("DELETE FROM story_docs WHERE id = ?", (doc_id,))
+    conn.execute("DELETE FROM story_terms WHERE id = ?", (doc_id,))
 
 
 def _add_stories(conn: sqlite3.Connection) -> None:
@@ -627,7 +677,8 @@ def _add_stories(conn: sqlite3.Connection) -> None:
     own story (stories are assigned as documents come in; a later run's documents join them)."""
     if "story_id" not in {row[1] for row in conn.execute("PRAGMA table_info(documents)")}:
         conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
-    conn.execute("DELETE FROM story_terms")
+    for table in ("story_terms", "story_docs", "story_df"):
+        conn.execute(f"DELETE FROM {table}")
     rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
     for rowid, doc_id, raw, duplicate_of in rows:
         doc = Document.from_dict(json.loads(raw)).to_dict()  # the contract's fields, in its order
@@ -637,9 +688,8 @@ def _add_stories(conn: sqlite3.Connection) -> None:
             "UPDATE documents SET doc=?, story_id=? WHERE rowid=?",
             (json.dumps(doc, ensure_ascii=False), doc["story_id"], rowid),
         )
-        conn.executemany(
-            "INSERT INTO story_terms VALUES (?,?)", [(t, doc_id) for t in set(doc["story_terms"])]
-        )
+        if not duplicate_of:
+            _add_story_doc(conn, doc_id, doc["story_id"], doc.get("sort_date"), doc["story_terms"])
 
 
 def _facet_key_or_none(value: str | None) -> str | None:

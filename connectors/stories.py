@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from newsdex.transforms.stories import explain, rare_terms, resolve, similarity, vector
+from newsdex.transforms.stories import MAX_CANDIDATES, explain, rare_terms, resolve, similarity, vector
 
 # Related articles are looked up through more of a document's rare terms than story assignment uses:
 # a reader asking for the related articles wants the weaker links too.
@@ -37,7 +37,8 @@ def related(index: Any, doc_id: str, limit: int = 10) -> dict[str, Any]:
     terms = _terms_of(index, doc)
     n_docs, df = index.story_df(terms)
     lookup = rare_terms(terms, df, RELATED_LOOKUP_TERMS, min_df=1 if doc.get("duplicate_of") else 2)
-    found = index.story_candidates([(doc_id, lookup, None)], days=None).get(doc_id, [])
+    wanted = max(limit + 2, MAX_CANDIDATES)  # room for the document's own copies among them
+    found = index.story_candidates([(doc_id, lookup, None)], days=None, limit=wanted).get(doc_id, [])
     skip = {doc_id, doc.get("duplicate_of")}
     found = [c for c in found if c["id"] not in skip]
     n_docs, df = index.story_df({t for c in found for t in c["story_terms"] or []} | set(terms))
@@ -49,22 +50,23 @@ def related(index: Any, doc_id: str, limit: int = 10) -> dict[str, Any]:
         if score > 0:
             scored.append((score, other, theirs))
     scored.sort(key=lambda s: (-s[0], s[1]["id"]))
-    merges = index.story_merges([s[1]["story_id"] for s in scored if s[1].get("story_id")])
-    return {
-        "id": doc_id,
-        "story_id": doc.get("story_id"),
-        "related": [
+    top = scored[:limit]
+    details = index.get([other["id"] for _, other, _ in top])
+    merges = index.story_merges([other["story_id"] for _, other, _ in top if other.get("story_id")])
+    out = []
+    for score, other, theirs in top:
+        full = details.get(other["id"], other)
+        out.append(
             {
                 "id": other["id"],
                 "score": round(score, 4),
                 "story_id": resolve(other["story_id"], merges) if other.get("story_id") else None,
-                "title": other.get("title"),
-                "source": other.get("source_domain"),
-                "why": explain(doc, other, mine, theirs),
+                "title": full.get("title"),
+                "source": full.get("source_domain"),
+                "why": explain(doc, full, mine, theirs),
             }
-            for score, other, theirs in scored[:limit]
-        ],
-    }
+        )
+    return {"id": doc_id, "story_id": doc.get("story_id"), "related": out}
 
 
 def pair_score(index: Any, first: str, second: str) -> float:

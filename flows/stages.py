@@ -488,13 +488,14 @@ def reconcile_stories(
             sorted({c["story_id"] for cs in found.values() for c in cs if c.get("story_id")})
         )
         known.update(merges)
+        vectors: dict[str, dict[str, float]] = {}
         for doc in docs:
-            mine = vector(doc.get("story_terms") or [], df, n_docs)
+            mine = _cached_vector(vectors, doc, df, n_docs)
             for other in found.get(doc["id"], []):
                 apart = days_apart(doc.get("sort_date"), other.get("sort_date"))
                 if apart is not None and apart > STORY_DAYS:
                     continue
-                if similarity(mine, vector(other.get("story_terms") or [], df, n_docs)) < SAME_STORY:
+                if similarity(mine, _cached_vector(vectors, other, df, n_docs)) < SAME_STORY:
                     continue
                 a = resolve(doc.get("story_id") or new_story_id(doc["id"]), known)
                 b = resolve(other.get("story_id") or new_story_id(other["id"]), known)
@@ -502,3 +503,12 @@ def reconcile_stories(
                     keep, drop = sorted((a, b))
                     merges[drop] = known[drop] = keep
     return {old: resolve(new, merges) for old, new in merges.items()}
+
+
+def _cached_vector(
+    cache: dict[str, dict[str, float]], item: dict[str, Any], df: dict[str, int], n_docs: int
+) -> dict[str, float]:
+    # A candidate is often a candidate of many documents of the chunk: its vector is made once.
+    if item["id"] not in cache:
+        cache[item["id"]] = vector(item.get("story_terms") or [], df, n_docs)
+    return cache[item["id"]]

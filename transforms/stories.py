@@ -40,7 +40,7 @@ SAME_STORY = 0.40
 STORY_DAYS = 7
 # The rarest terms of a document are enough to find its candidates (an inverted lookup).
 LOOKUP_TERMS = 12
-MAX_CANDIDATES = 50
+MAX_CANDIDATES = 20
 # A small index says little about which words are rare: document frequencies count as if among at
 # least this many documents (a term in 4 of 5 documents is still distinctive news vocabulary).
 MIN_CORPUS = 1000
@@ -195,9 +195,16 @@ def assign_stories(
     for doc in batch:
         mine = vec(doc)
         pool: dict[str, Member] = {m.id: m for m in candidates.get(doc.id, []) if m.id != doc.id}
-        for term in set(doc.terms):  # earlier documents of the batch: a small in-memory index
+        # Earlier documents of the batch, through a small in-memory index and the same rare terms
+        # (df counts this document too here, hence min_df 2).
+        shared: Counter[str] = Counter()
+        earlier: dict[str, Member] = {}
+        for term in rare_terms(doc.terms, df, min_df=2):
             for m in posting.get(term, []):
-                pool.setdefault(m.id, m)
+                shared[m.id] += 1
+                earlier[m.id] = m
+        for m_id, _ in shared.most_common(MAX_CANDIDATES):
+            pool.setdefault(m_id, earlier[m_id])
         matched: dict[str, float] = {}
         for m in pool.values():
             apart = days_apart(doc.sort_date, m.sort_date)

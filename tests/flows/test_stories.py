@@ -212,3 +212,27 @@ def test_two_partitions_running_at_once_end_with_the_stories_of_one_run(tmp_path
             "--data-dir", str(tmp_path / "two"), "search", "--story", doc["story_id"], "--json", cwd=cwd
         )
         assert json.loads(out.stdout)["total"] >= 1
+
+
+def test_a_merged_story_id_still_resolves(tmp_path: Path) -> None:
+    from newsdex.connectors.embedded import EmbeddedIndex
+    from newsdex.transforms.record import Document
+
+    docs = [
+        Document(
+            input={"path": "x"}, id=f"d{i}", title=r["text"].split("\n")[0], body=r["text"], url=r["url"]
+        )
+        for i, r in enumerate(FLOOD[:2])
+    ]
+    docs[0].story_id, docs[1].story_id = "s-a", "s-b"
+    index = EmbeddedIndex(tmp_path / "data")
+    try:
+        index.write(docs)
+        index.merge_stories({"s-b": "s-a"}, "2024-05-07T00:00:00Z")
+    finally:
+        index.close()
+    base = ["--data-dir", str(tmp_path / "data")]
+    out = json.loads(newsdex(*base, "search", "--story", "s-b", "--json", cwd=tmp_path).stdout)
+    assert out["total"] == 2 and {h["story_id"] for h in out["hits"]} == {"s-a"}
+    related = json.loads(newsdex(*base, "related", "d1", "--json", cwd=tmp_path).stdout)
+    assert related["story_id"] == "s-a"
