@@ -340,6 +340,7 @@ def run_pipeline(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        search = _search_seconds(Path(tmp) / "data", run_env)
         distinct = set()
         for line in (Path(tmp) / "docs.jsonl").read_text(encoding="utf-8").splitlines():
             doc = json.loads(line)
@@ -354,7 +355,26 @@ def run_pipeline(
         "exit_code": proc.returncode,
         "ner_lines": distinct,
         "sink_server_cpu_seconds": sink_cpu,
+        "search_seconds": search,
     }
+
+
+SEARCHES = [["government"], ["minister", "--lang", "en"], ['"prime minister" -election', "--limit", "50"]]
+
+
+def _search_seconds(data: Path, env: dict[str, str]) -> dict[str, float]:
+    """Return the wall seconds of `newsdex search` (the command a user types, process start included)
+    for a few queries over the run's index: best of three each."""
+    out = {}
+    for query in SEARCHES:
+        cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(data), "search", "--json", *query]
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            best = min(best, time.perf_counter() - start)
+        out[" ".join(query)] = round(best, 3)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -443,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
                 else {}
             ),
             "data_dir_mib": round(run["data_dir_bytes"] / 2**20, 1),
+            "search_seconds": run["search_seconds"],
             "indexed": report["outcomes"]["indexed_new"],
             "replaced_same_id": report["outcomes"]["indexed_replaced"],
             "documents_with_ner": len(run["ner_lines"]),
