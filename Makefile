@@ -9,9 +9,9 @@ BIN = $(VENV)/bin
 # In the environment, so that pip's isolated build environment (setuptools) is pinned too.
 PIN = PIP_CONSTRAINT=$(CURDIR)/constraints.txt
 
-.PHONY: install samples test lint format quality bench lock clean
+.PHONY: install browser samples test lint format quality bench lock clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed browser
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,17 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+test: lint browser
 	$(BIN)/pytest
+
+# The search page's browser tests drive Debian's chromium through chromium-driver (Playwright's and
+# Selenium's own browser downloads do not work everywhere); installed only when missing.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "the browser tests need chromium and chromedriver; install them with your package manager" >&2; exit 1; fi
 
 quality: install
 	$(BIN)/python -m benchmarks.quality all

@@ -15,6 +15,7 @@ import math
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -563,7 +564,239 @@ def eval_wikigold(eval_dir: Path, workers: int) -> dict[str, Any]:
     return out
 
 
+def _clean_one(args: tuple[str, ...]) -> dict[str, Any]:
+    from newsdex.flows import stages
+    from newsdex.transforms.record import Document, RawRecord
+    from newsdex.transforms.text import short_hash
+
+    name, text, *reference = args
+    gold = reference[0] if reference else text
+    result = stages.clean_record(RawRecord(path=name, line=1, text=text), 2_000_000)
+    if not isinstance(result, Document):
+        return {
+            "name": name,
+            "rejected": result.reason,
+            "kept": 0.0,
+            "precision": 0.0,
+            "id": None,
+            "title": None,
+        }
+    doc = stages.normalise(result, NOW)
+    precision, recall, _ = token_prf(f"{doc.title or ''}\n{doc.body}", gold)
+    return {
+        "name": name,
+        "rejected": None,
+        "kept": recall,
+        "precision": precision,
+        "id": doc.id,
+        "title": doc.title,
+        "input": short_hash(text, 32),
+    }
+
+
+def eval_cleantext(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Words of clean text (no page furniture) that reach title + body, and articles rejected, on
+    wire stories built in the CoNLL-2003 style, the BBC articles and wikigold (benchmarks/cleantext)."""
+    from benchmarks.cleantext import bbc_texts, wikigold_texts, wire_stories, with_furniture
+
+    out: dict[str, Any] = {}
+    every: list[dict[str, Any]] = []
+    families: list[tuple[str, list[Any]]] = [
+        ("wire", wire_stories()),
+        ("bbc", bbc_texts(eval_dir)),
+        ("wikigold", wikigold_texts(eval_dir)),
+    ]
+    for family, items in families:
+        results = _map(_clean_one, items, workers)
+        every.extend(results)
+        kept = [r["kept"] for r in results]
+        out[family] = {
+            "articles": len(results),
+            "words_kept": _mean(kept),
+            "rejected": sum(1 for r in results if r["rejected"]),
+            "below_095": sum(1 for k in kept if k < 0.95),
+            "worst": sorted((round(r["kept"], 3), r["name"]) for r in results)[:3],
+        }
+    # The same stories with sign-up/advertisement lines put in: those go, the story stays whole
+    # (words kept against the story alone; precision = share of what is kept that is story).
+    mixed = _map(_clean_one, with_furniture(wire_stories()), workers)
+    out["wire_with_furniture"] = {
+        "articles": len(mixed),
+        "words_kept": _mean([r["kept"] for r in mixed]),
+        "precision": _mean([r["precision"] for r in mixed]),
+        "rejected": sum(1 for r in mixed if r["rejected"]),
+        "below_095": sum(1 for r in mixed if r["kept"] < 0.95),
+        "worst": sorted((round(r["kept"], 3), r["name"]) for r in mixed)[:3],
+    }
+    inputs_by_id: dict[str, set[str]] = {}
+    for r in every + mixed:
+        if r["id"]:
+            inputs_by_id.setdefault(r["id"], set()).add(r["input"])
+    out["all"] = {
+        "articles": len(every),
+        "words_kept": _mean([r["kept"] for r in every]),
+        "rejected": sum(1 for r in every if r["rejected"]),
+        # Ids shared by different texts (identical texts share one: the BBC set repeats a few).
+        "ids_shared_by_different_inputs": sum(1 for inputs in inputs_by_id.values() if len(inputs) > 1),
+    }
+    return out
+
+
+def _pearson(xs: list[float], ys: list[float]) -> float:
+    if len(xs) < 2:
+        return float("nan")
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
+    sy = math.sqrt(sum((y - my) ** 2 for y in ys))
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / (sx * sy) if sx and sy else 0.0
+
+
+def _clear_prf(same: list[tuple[bool, bool]]) -> dict[str, float]:
+    """Precision, recall, F1 of predicted "same" over (predicted, gold) pairs."""
+    tp = sum(1 for p, g in same if p and g)
+    fp = sum(1 for p, g in same if p and not g)
+    fn = sum(1 for p, g in same if not p and g)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def _tfidf_cosines(texts: dict[str, str], pairs: list[tuple[str, str]]) -> list[float]:
+    """The plain baseline: cosine of the TF-IDF vectors (lower-cased words, all of the text)."""
+    bags = {k: Counter(TOKEN.findall(v.lower())) for k, v in texts.items()}
+    df: Counter[str] = Counter()
+    for bag in bags.values():
+        df.update(bag.keys())
+    n = len(bags)
+    vectors = {}
+    for k, bag in bags.items():
+        vec = {t: c * math.log((n + 1) / (df[t] + 1)) for t, c in bag.items()}
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        vectors[k] = {t: w / norm for t, w in vec.items()}
+    return [sum(w * vectors[b].get(t, 0.0) for t, w in vectors[a].items()) for a, b in pairs]
+
+
+def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Stories on SemEval-2022 Task 8 pairs: every text through one `newsdex run` (JSONL id, text);
+    per language pair, P/R/F1 of "same story_id" on clear pairs (overall <= 1.5 same, >= 3.5
+    different), Pearson of `related`'s score with -overall over all pairs, and the TF-IDF baseline
+    (cosine of the whole texts, its best threshold on the very pairs it is scored on)."""
+    import tempfile
+
+    from newsdex.connectors.embedded import EmbeddedIndex
+    from newsdex.connectors.stories import pair_score
+
+    rows = [json.loads(line) for line in (eval_dir / "stories" / "semeval2022-train.jsonl").open()]
+    texts: dict[str, str] = {}
+    for row in rows:
+        texts[row["id1"]], texts[row["id2"]] = row["text1"], row["text2"]
+    with tempfile.TemporaryDirectory(prefix="newsdex-stories-") as tmp:
+        inbox = Path(tmp) / "pairs.jsonl"
+        inbox.write_text(
+            "".join(json.dumps({"id": k, "text": v}, ensure_ascii=False) + "\n" for k, v in texts.items()),
+            encoding="utf-8",
+        )
+        out, report_path, data = Path(tmp) / "docs.jsonl", Path(tmp) / "report.json", Path(tmp) / "data"
+        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "CRITICAL"}
+        env.setdefault("PREFECT_HOME", str(Path(tmp) / "prefect"))
+        cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", str(inbox)]
+        cmd += ["--output-jsonl", str(out), "--report", str(report_path), "--workers", str(workers)]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode not in (0, 3):
+            raise RuntimeError(f"newsdex run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        seconds = time.perf_counter() - start
+        docs = {}
+        for line in out.read_text(encoding="utf-8").splitlines():
+            doc = json.loads(line)
+            docs[doc["input"]["record_id"]] = doc
+        # Records with the same text are one document (ids come from the normalised body when there
+        # is no URL): the run indexes it once, under the last record's id.
+        from newsdex.transforms.text import line_key
+
+        records_indexed = len(docs)
+        by_text = {line_key(texts[k]): d for k, d in docs.items()}
+        for record_id, text in texts.items():
+            if record_id not in docs and line_key(text) in by_text:
+                docs[record_id] = by_text[line_key(text)]
+        index = EmbeddedIndex(data)
+        try:
+            scores = [
+                pair_score(index, docs[r["id1"]]["id"], docs[r["id2"]]["id"])
+                if r["id1"] in docs and r["id2"] in docs
+                else 0.0
+                for r in rows
+            ]
+        finally:
+            index.close()
+        run_report = json.loads(report_path.read_text(encoding="utf-8"))
+    baseline = _tfidf_cosines(texts, [(r["id1"], r["id2"]) for r in rows])
+    out_figures: dict[str, Any] = {}
+
+    def indexed(i: int) -> bool:
+        return rows[i]["id1"] in docs and rows[i]["id2"] in docs
+
+    by_pair: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_pair.setdefault(f"{row['lang1']}-{row['lang2']}", []).append(i)
+    for name, idx in sorted(by_pair.items(), key=lambda kv: -len(kv[1])):
+        clear = [i for i in idx if rows[i]["overall"] <= 1.5 or rows[i]["overall"] >= 3.5]
+        gold = {i: rows[i]["overall"] <= 1.5 for i in clear}
+
+        def story(record_id: str) -> str | None:
+            return (docs.get(record_id) or {}).get("story_id")
+
+        predicted = [
+            (story(rows[i]["id1"]) is not None and story(rows[i]["id1"]) == story(rows[i]["id2"]), gold[i])
+            for i in clear
+        ]
+        best = max(
+            (
+                _clear_prf([(baseline[i] >= t / 100, gold[i]) for i in clear]) | {"threshold": t / 100}
+                for t in range(1, 100)
+            ),
+            key=lambda f: (f["f1"], f["precision"]),
+        )
+        out_figures[name] = {
+            "pairs": len(idx),
+            "clear_same": sum(gold.values()),
+            "clear_different": len(clear) - sum(gold.values()),
+            "newsdex": _clear_prf(predicted)
+            | {
+                "pearson": round(_pearson([scores[i] for i in idx], [-rows[i]["overall"] for i in idx]), 4),
+                # A text the run rejected (the text path's decision) has no story: its pairs count as
+                # "different" and score 0 above; these two figures show how much that weighs.
+                "pairs_not_indexed": len([i for i in idx if not indexed(i)]),
+                "pearson_indexed_pairs": round(
+                    _pearson(
+                        [scores[i] for i in idx if indexed(i)],
+                        [-rows[i]["overall"] for i in idx if indexed(i)],
+                    ),
+                    4,
+                ),
+            },
+            "tfidf_baseline": best
+            | {"pearson": round(_pearson([baseline[i] for i in idx], [-rows[i]["overall"] for i in idx]), 4)},
+        }
+    out_figures["all"] = {
+        "newsdex": {"pearson": round(_pearson(scores, [-r["overall"] for r in rows]), 4)},
+        "tfidf_baseline": {"pearson": round(_pearson(baseline, [-r["overall"] for r in rows]), 4)},
+    }
+    out_figures["run"] = {
+        "texts": len(texts),
+        "records_indexed": records_indexed,
+        "documents": len({d["id"] for d in docs.values()}),
+        "seconds": round(seconds, 1),
+        "stories": len({d["story_id"] for d in docs.values()}),
+        "rejected": run_report.get("rejected_by_reason"),
+        "notes": run_report.get("notes"),
+    }
+    return out_figures
+
+
 SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
+    "cleantext": eval_cleantext,
     "fundus": eval_fundus,
     "snippets": eval_snippets,
     "dates": eval_dates,
@@ -573,6 +806,7 @@ SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
     "entities": eval_entities,
     "entities_bbc": eval_entities_bbc,
     "wikigold": eval_wikigold,
+    "stories": eval_stories,
 }
 
 

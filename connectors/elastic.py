@@ -21,6 +21,8 @@ from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundErro
 
 from newsdex import mappings
 from newsdex.connectors.hits import (
+    DATE_FACET_SIZE,
+    DATE_FACETS,
     ENTITY_KINDS,
     FACETS,
     IndexMissing,
@@ -32,6 +34,7 @@ from newsdex.connectors.hits import (
 from newsdex.errors import UsageError
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document, Rejection
+from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS
 
 TRANSIENT_STATUS = {429, 502, 503, 504}
 # A word or phrase matches in the title, description or body (weighted as the embedded index's BM25),
@@ -44,6 +47,9 @@ CONNECTION_PREFIX = re.compile(r"^\w+Connection\([^)]*\):\s*")
 
 # Dedup candidate lookups per multi-search request.
 MSEARCH_CHUNK = 100
+CANONICAL: dict[str, Any] = {"bool": {"must_not": [{"exists": {"field": "duplicate_of"}}]}}
+# The fields story assignment and `related` read of a candidate.
+STORY_VIEW = ("id", "story_id", "story_terms", "sort_date", "entities", "title", "source_domain")
 
 
 class SinkUnavailable(RuntimeError):
@@ -592,6 +598,168 @@ class ElasticIndex:
         self._call(self.es.indices.refresh, index=self.write_alias)
         self._touched.clear()
 
+    # --- stories -----------------------------------------------------------------------------
+    # Recorded story merges live in their own small index (old story id -> the story it joined).
+    @property
+    def merges_index(self) -> str:
+        """Return the name of the index of recorded story merges."""
+        return f"{self.prefix}-story-merges"
+
+    def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """Return (number of canonical documents, {term: how many of them have it})."""
+        terms = sorted(set(terms))
+        n = self._call(self.es.count, index=self.read_alias, query=CANONICAL)["count"]
+        df: dict[str, int] = {}
+        for i in range(0, len(terms), 1000):
+            chunk = terms[i : i + 1000]
+            body = self._call(
+                self.es.search,
+                index=self.read_alias,
+                query={"bool": {"filter": [{"terms": {"story_terms": chunk}}], **CANONICAL["bool"]}},
+                aggs={"df": {"terms": {"field": "story_terms", "include": chunk, "size": len(chunk)}}},
+                size=0,
+            )
+            df.update({b["key"]: b["doc_count"] for b in body["aggregations"]["df"]["buckets"]})
+        return n, df
+
+    def story_candidates(
+        self, queries: list[tuple[str, list[str], str | None]], days: float | None = STORY_DAYS
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return {own id: [{id, story_id, story_terms, sort_date, entities, title, source_domain}]}:
+        the canonicals sharing most of the given rare terms, within `days` of the date (one
+        multi-search per batch)."""
+        out: dict[str, list[dict[str, Any]]] = {own_id: [] for own_id, _, _ in queries}
+        searches: list[dict[str, Any]] = []
+        asked: list[str] = []
+        for own_id, terms, when in queries:
+            if not terms:
+                continue
+            filters: list[dict[str, Any]] = []
+            if days is not None and when:
+                span = f"{int(days * 24)}h"
+                filters.append(
+                    {"range": {"sort_date": {"gte": f"{when}||-{span}", "lte": f"{when}||+{span}"}}}
+                )
+            searches += [
+                {"index": self.read_alias},
+                {
+                    "query": {
+                        "bool": {
+                            "should": [{"term": {"story_terms": t}} for t in terms],
+                            "minimum_should_match": 1,
+                            "filter": filters,
+                            "must_not": [
+                                {"exists": {"field": "duplicate_of"}},
+                                {"ids": {"values": [own_id]}},
+                            ],
+                        }
+                    },
+                    "_source": list(STORY_VIEW),
+                    "size": MAX_CANDIDATES,
+                },
+            ]
+            asked.append(own_id)
+        for i in range(0, len(asked), MSEARCH_CHUNK):
+            body = self._call(self.es.msearch, searches=searches[2 * i : 2 * (i + MSEARCH_CHUNK)])
+            for own_id, response in zip(asked[i : i + MSEARCH_CHUNK], body["responses"], strict=True):
+                if "error" in response:
+                    status = response.get("status", 0)
+                    error = SinkUnavailable if status in TRANSIENT_STATUS else RuntimeError
+                    raise error(f"story candidate lookup failed with {status}: {response['error']}")
+                out[own_id] = [
+                    {k: hit["_source"].get(k) for k in STORY_VIEW} for hit in response["hits"]["hits"]
+                ]
+        return out
+
+    def merge_stories(self, merges: dict[str, str], when: str) -> int:
+        """Move every member of each absorbed story to the kept one and record the merge; return how many."""
+        if not merges:
+            return 0
+        self.refresh()
+        updates: list[dict[str, Any]] = []
+        for old, new in merges.items():
+            for hit in helpers.scan(
+                self.es, index=self.read_alias, query={"query": {"term": {"story_id": old}}}, _source=["id"]
+            ):
+                updates.append(
+                    {
+                        "_op_type": "update",
+                        "_index": self.write_alias,
+                        "_id": hit["_id"],
+                        "doc": {"story_id": new},
+                    }
+                )
+            updates.append(
+                {
+                    "_op_type": "index",
+                    "_index": self.merges_index,
+                    "_id": old,
+                    "_source": {"story_id": old, "merged_into": new, "merged_at": when},
+                }
+            )
+            for hit in helpers.scan(
+                self.es,
+                index=self.merges_index,
+                query={"query": {"term": {"merged_into": old}}},
+                ignore_unavailable=True,
+            ):
+                updates.append(
+                    {
+                        "_op_type": "index",
+                        "_index": self.merges_index,
+                        "_id": hit["_id"],
+                        "_source": {**hit["_source"], "merged_into": new},
+                    }
+                )
+        for ok, item in helpers.streaming_bulk(self.es, updates, raise_on_error=False, max_retries=3):
+            if not ok:
+                raise RuntimeError(f"could not merge stories: {item}")
+        self._call(self.es.indices.refresh, index=[self.write_alias, self.merges_index])
+        return len(merges)
+
+    def story_merges(self, story_ids: Iterable[str]) -> dict[str, str]:
+        """Return {story id: the story it was merged into} for those of these ids that were merged."""
+        ids = sorted(set(story_ids))
+        if not ids or not self._call(self.es.indices.exists, index=self.merges_index):
+            return {}
+        body = self._call(self.es.mget, index=self.merges_index, ids=ids)
+        return {d["_id"]: d["_source"]["merged_into"] for d in body["docs"] if d.get("found")}
+
+    def story_documents(self, story_id: str) -> list[dict[str, Any]]:
+        """Return every document of the story (copies included), oldest first."""
+        docs = [
+            hit["_source"]
+            for hit in helpers.scan(
+                self.es, index=self.read_alias, query={"query": {"term": {"story_id": story_id}}}
+            )
+        ]
+        return sorted(docs, key=lambda d: (d.get("sort_date") or "", d["id"]))
+
+    def story_sizes(self, date_from: str | None, date_to: str | None, limit: int) -> list[tuple[str, int]]:
+        """Return [(story id, documents)] of the largest stories with a document dated in the period."""
+        dates: dict[str, str] = {}
+        if date_from:
+            dates["gte"] = date_from
+        if date_to:
+            dates["lte"] = date_to + "T23:59:59.999Z"
+        query = {"range": {"sort_date": dates}} if dates else {"exists": {"field": "story_id"}}
+        body = self._call(
+            self.es.search,
+            index=self.read_alias,
+            query=query,
+            aggs={
+                "stories": {
+                    "terms": {"field": "story_id", "size": 10_000},
+                    "aggs": {"first": {"min": {"field": "sort_date"}}},
+                }
+            },
+            size=0,
+        )
+        # Largest first, then the newest, then the id: the order of the embedded index.
+        buckets = body["aggregations"]["stories"]["buckets"]
+        ranked = sorted(buckets, key=lambda b: (-b["doc_count"], -(b["first"]["value"] or 0), b["key"]))
+        return [(b["key"], b["doc_count"]) for b in ranked[:limit]]
+
     # --- reading -----------------------------------------------------------------------------
     def search(
         self,
@@ -600,9 +768,10 @@ class ElasticIndex:
         limit: int = 10,
         include_duplicates: bool = False,
         facet_size: int = 10,
+        offset: int = 0,
     ) -> dict[str, Any]:
         """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
-        request = search_request(query, filters, limit, include_duplicates, facet_size)
+        request = search_request(query, filters, limit, include_duplicates, facet_size, offset)
         body = self._call(
             self.es.search,
             index=self.read_alias,
@@ -620,6 +789,9 @@ class ElasticIndex:
             },
             sort=["_score", {"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
             size=request.limit,
+            from_=request.offset,
+            # Sorted hits carry no max_score unless asked: a later page's scores are relative to it.
+            track_scores=True,
             track_total_hits=True,
         )
         ranked = bool(request.query.groups)
@@ -631,15 +803,18 @@ class ElasticIndex:
         facets: dict[str, list[list[Any]]] = {}
         for name, agg in body.get("aggregations", {}).items():
             buckets = agg.get("buckets", [])
-            if name == "month":
+            if name in DATE_FACETS:
+                buckets = [b for b in buckets if b["doc_count"]]
                 buckets = sorted(buckets, key=lambda b: b.get("key_as_string", ""), reverse=True)
                 facets[name] = [[b.get("key_as_string", str(b["key"]))[:7], b["doc_count"]] for b in buckets]
+                facets[name] = facets[name][:DATE_FACET_SIZE]
             else:
                 # By count, then value: the order the embedded index gives (and a stable cut at the size).
                 buckets = sorted(buckets, key=lambda b: (-b["doc_count"], b["key"]))
                 facets[name] = [[b["key"], b["doc_count"]] for b in buckets]
-            facets[name] = facets[name][: request.facet_size]
-        return search_result(body["hits"]["total"]["value"], hits, facets)
+                facets[name] = facets[name][: request.facet_size]
+        best = body["hits"].get("max_score") if ranked and request.offset else None
+        return search_result(body["hits"]["total"]["value"], hits, facets, request.offset, best)
 
     @staticmethod
     def _query(request: SearchRequest) -> dict[str, Any]:
@@ -660,6 +835,8 @@ class ElasticIndex:
             filt.append(_facet_term("source_domain", request.source))
         if request.lang:
             filt.append(_facet_term("language", request.lang))
+        if request.story:
+            filt.append({"term": {"story_id": request.story}})
         if request.date_from or request.date_to:
             days: dict[str, str] = {"format": "strict_date"}
             if request.date_from:
@@ -668,6 +845,14 @@ class ElasticIndex:
                 # Up to the end of that day: the next day, excluded (no rounding rules involved).
                 days["lt"] = (date.fromisoformat(request.date_to) + timedelta(days=1)).isoformat()
             filt.append({"range": {"published_at": days}})
+        if request.mentioned_from or request.mentioned_to:
+            # Any mentioned date in the range (a range query on a multi-valued field matches on one value).
+            mentioned: dict[str, str] = {"format": "strict_date"}
+            if request.mentioned_from:
+                mentioned["gte"] = request.mentioned_from
+            if request.mentioned_to:
+                mentioned["lt"] = (date.fromisoformat(request.mentioned_to) + timedelta(days=1)).isoformat()
+            filt.append({"range": {"mentioned_dates": mentioned}})
         return {"bool": {"must": must or [{"match_all": {}}], "filter": filt, "must_not": must_not}}
 
     @staticmethod
@@ -689,14 +874,15 @@ class ElasticIndex:
             for name in FACETS
             if name in fields
         }
-        aggs["month"] = {
-            "date_histogram": {
-                "field": "published_at",
-                "calendar_interval": "month",
-                "format": "yyyy-MM",
-                "min_doc_count": 1,
+        for name, field in (("month", "published_at"), ("mentioned", "mentioned_dates")):
+            aggs[name] = {
+                "date_histogram": {
+                    "field": field,
+                    "calendar_interval": "month",
+                    "format": "yyyy-MM",
+                    "min_doc_count": 1,
+                }
             }
-        }
         return aggs
 
     def export(self) -> Iterator[dict[str, Any]]:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from newsdex.connectors.hits import (
+    DATE_FACET_SIZE,
+    DATE_FACETS,
+    ENTITY_KINDS,
     FACETS,
     Query,
     SearchRequest,
@@ -24,6 +28,7 @@ from newsdex.connectors.hits import (
 from newsdex.connectors.state import connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.record import Document
+from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS, new_story_id, story_terms
 
 # Words match as written or by their Porter stem, case and accents aside: the matching of the
 # Elasticsearch template's text fields (newsdex_standard and their `.en` sub-fields, newsdex_english).
@@ -41,7 +46,8 @@ CREATE TABLE IF NOT EXISTS documents (
     source_domain TEXT,
     language TEXT,
     exact_key TEXT,
-    source_key TEXT
+    source_key TEXT,
+    story_id TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_dup ON documents(duplicate_of);
 CREATE INDEX IF NOT EXISTS documents_exact ON documents(exact_key);
@@ -52,28 +58,14 @@ CREATE INDEX IF NOT EXISTS entities_name ON entities(kind, name);
 CREATE TABLE IF NOT EXISTS bands (band TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS bands_band ON bands(band);
 CREATE INDEX IF NOT EXISTS bands_id ON bands(id);
+CREATE TABLE IF NOT EXISTS mentions (id TEXT NOT NULL, day TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS mentions_id ON mentions(id, day);
+CREATE INDEX IF NOT EXISTS mentions_day ON mentions(day, id);
+CREATE TABLE IF NOT EXISTS story_terms (term TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS story_terms_term ON story_terms(term);
+CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
+CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
 """
-# Per facet: the SQL of its value and the rows it counts (joined to the search's hits), its order.
-FACET_SQL = {
-    "person": ("e.name", "entities e JOIN hits h ON h.id = e.id WHERE e.kind = 'person'", "2 DESC, 1"),
-    "org": ("e.name", "entities e JOIN hits h ON h.id = e.id WHERE e.kind = 'org'", "2 DESC, 1"),
-    "location": ("e.name", "entities e JOIN hits h ON h.id = e.id WHERE e.kind = 'location'", "2 DESC, 1"),
-    "source": (
-        "d.source_domain",
-        "documents d JOIN hits h ON h.id = d.id WHERE d.source_domain IS NOT NULL",
-        "2 DESC, 1",
-    ),
-    "language": (
-        "d.language",
-        "documents d JOIN hits h ON h.id = d.id WHERE d.language IS NOT NULL",
-        "2 DESC, 1",
-    ),
-    "month": (
-        "substr(d.published_at, 1, 7)",
-        "documents d JOIN hits h ON h.id = d.id WHERE d.published_at IS NOT NULL",
-        "1 DESC",
-    ),
-}
 
 
 def fts_phrase(text: str) -> str:
@@ -93,11 +85,14 @@ def fts_query(query: Query) -> str:
 NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
 # 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
-# 4 = every document has `sort_date`.
+# 4 = every document has `sort_date`; 5 = mentioned dates in a table (`mentions`), covering indexes
+# for the facets; 6 = stories (`documents.story_id`, story terms, merges).
 FTS_BY_ROWID = 2
 FOLDED_FACETS = 3
 SORT_DATE = 4
-SCHEMA_VERSION = SORT_DATE
+MENTIONS = 5
+STORIES = 6
+SCHEMA_VERSION = STORIES
 
 
 class EmbeddedIndex:
@@ -113,6 +108,7 @@ class EmbeddedIndex:
         self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
         self._migrate()
+        self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")
 
     def _migrate(self) -> None:
         """Bring an index written by an earlier version up to this schema (`PRAGMA user_version`)."""
@@ -153,6 +149,25 @@ class EmbeddedIndex:
                     doc.sort_date = pick_sort_date(doc.published_at, None, doc.ingested_at or "") or None
                     row = json.dumps(doc.to_dict(), ensure_ascii=False)
                     conn.execute("UPDATE documents SET doc=? WHERE rowid=?", (row, rowid))
+            if version < MENTIONS:
+                # Facets and filters read these columns from covering indexes: in the table they sit
+                # past each document's JSON, which SQLite would walk through to reach them.
+                conn.execute(
+                    "CREATE INDEX IF NOT EXISTS documents_facets ON documents"
+                    "(id, source_domain, language, published_at, duplicate_of, source_key)"
+                )
+                conn.execute("CREATE INDEX IF NOT EXISTS entities_facets ON entities(id, kind, name)")
+                # A document names an entity once (facets count rows).
+                conn.execute(
+                    "DELETE FROM entities WHERE rowid NOT IN (SELECT min(rowid) FROM entities GROUP BY id, kind, name)"
+                )
+                conn.execute("DELETE FROM mentions")
+                conn.execute(
+                    "INSERT INTO mentions SELECT d.id, substr(j.value, 1, 10) FROM documents d, "
+                    "json_each(d.doc, '$.mentioned_dates') j WHERE j.value IS NOT NULL"
+                )
+            if version < STORIES:
+                _add_stories(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -201,6 +216,91 @@ class EmbeddedIndex:
                 out[doc_id] = json.loads(doc)
         return out
 
+    # --- stories -----------------------------------------------------------------------------
+    def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """Return (number of canonical documents, {term: how many of them have it})."""
+        terms = list(set(terms))
+        df: dict[str, int] = {}
+        for i in range(0, len(terms), 500):
+            chunk = terms[i : i + 500]
+            sql = f"SELECT term, COUNT(*) FROM story_terms WHERE term IN ({','.join('?' * len(chunk))}) GROUP BY term"
+            df.update(self.conn.execute(sql, chunk))
+        n = self.conn.execute("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL").fetchone()[0]
+        return n, df
+
+    def story_candidates(
+        self, queries: list[tuple[str, list[str], str | None]], days: float | None = STORY_DAYS
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return {own id: [{id, story_id, story_terms, sort_date, entities}]}: for each (own id, rare
+        terms, date) the canonicals sharing most of the terms, within `days` of the date (any date
+        when None or the date is unknown)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for own_id, terms, date in queries:
+            if not terms:
+                out[own_id] = []
+                continue
+            window, params = "", [*terms, own_id]
+            if days is not None and date:
+                window = (
+                    "AND julianday(json_extract(d.doc, '$.sort_date')) "
+                    "BETWEEN julianday(?) - ? AND julianday(?) + ? "
+                )
+                params += [date, days, date, days]
+            sql = (
+                "SELECT d.doc FROM (SELECT s.id AS id, COUNT(*) AS shared FROM story_terms s "
+                f"WHERE s.term IN ({','.join('?' * len(terms))}) AND s.id != ? GROUP BY s.id) c "
+                f"JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL {window}"
+                "ORDER BY c.shared DESC, d.id LIMIT ?"
+            )
+            rows = self.conn.execute(sql, [*params, MAX_CANDIDATES])
+            out[own_id] = [_story_view(json.loads(doc)) for (doc,) in rows]
+        return out
+
+    def merge_stories(self, merges: dict[str, str], when: str) -> int:
+        """Move every member of each absorbed story to the kept one and record the merge; return how many."""
+        with transaction(self.conn) as conn:
+            for old, new in merges.items():
+                conn.execute(
+                    "UPDATE documents SET story_id = ?, doc = json_set(doc, '$.story_id', ?) WHERE story_id = ?",
+                    (new, new, old),
+                )
+                conn.execute("UPDATE story_merges SET merged_into = ? WHERE merged_into = ?", (new, old))
+                conn.execute("INSERT OR REPLACE INTO story_merges VALUES (?,?,?)", (old, new, when))
+        return len(merges)
+
+    def story_merges(self, story_ids: Iterable[str]) -> dict[str, str]:
+        """Return {story id: the story it was merged into} for those of these ids that were merged."""
+        ids = list(set(story_ids))
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT story_id, merged_into FROM story_merges WHERE story_id IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(sql, chunk))
+        return out
+
+    def story_documents(self, story_id: str) -> list[dict[str, Any]]:
+        """Return every document of the story (copies included), oldest first."""
+        rows = self.conn.execute(
+            "SELECT doc FROM documents WHERE story_id = ? ORDER BY json_extract(doc, '$.sort_date'), id",
+            (story_id,),
+        )
+        return [json.loads(doc) for (doc,) in rows]
+
+    def story_sizes(self, date_from: str | None, date_to: str | None, limit: int) -> list[tuple[str, int]]:
+        """Return [(story id, documents)] of the largest stories with a document dated in the period."""
+        where, params = ["story_id IS NOT NULL"], []
+        if date_from:
+            where.append("substr(json_extract(doc, '$.sort_date'), 1, 10) >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("substr(json_extract(doc, '$.sort_date'), 1, 10) <= ?")
+            params.append(date_to)
+        sql = (
+            f"SELECT story_id, COUNT(*) FROM documents WHERE {' AND '.join(where)} "
+            "GROUP BY story_id ORDER BY 2 DESC, MIN(json_extract(doc, '$.sort_date')) DESC, 1 LIMIT ?"
+        )
+        return [(sid, n) for sid, n in self.conn.execute(sql, [*params, limit])]
+
     # --- writing -----------------------------------------------------------------------------
     def write(self, docs: list[Document]) -> dict[str, Any]:
         """Upsert the documents in one transaction; refresh `copies` of the canonicals they touch.
@@ -232,7 +332,7 @@ class EmbeddedIndex:
                     touched.add(doc.id)
                 row = doc.to_dict()
                 cursor = conn.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
                     (
                         doc.id,
                         json.dumps(row, ensure_ascii=False),
@@ -242,8 +342,13 @@ class EmbeddedIndex:
                         doc.language,
                         doc.exact_key,
                         _facet_key_or_none(doc.source_domain),
+                        doc.story_id,
                     ),
                 )
+                if not doc.duplicate_of:
+                    conn.executemany(
+                        "INSERT INTO story_terms VALUES (?,?)", [(t, doc.id) for t in set(doc.story_terms)]
+                    )
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
                     (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
@@ -253,8 +358,12 @@ class EmbeddedIndex:
                     [
                         (doc.id, kind, name, facet_key(name))
                         for kind, names in doc.entities.items()
-                        for name in names
+                        for name in dict.fromkeys(names)
                     ],
+                )
+                conn.executemany(
+                    "INSERT INTO mentions VALUES (?,?)",
+                    [(doc.id, day[:10]) for day in dict.fromkeys(doc.mentioned_dates) if day],
                 )
                 if not doc.duplicate_of:
                     conn.executemany(
@@ -295,6 +404,7 @@ class EmbeddedIndex:
                 doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES)
                 self._point_to(conn, doc_id, doc, keep)
                 conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
+                conn.execute("DELETE FROM story_terms WHERE id=?", (doc_id,))
                 for copy_id, copy_doc in conn.execute(
                     "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
                 ).fetchall():
@@ -314,7 +424,7 @@ class EmbeddedIndex:
         row = conn.execute("SELECT rowid FROM documents WHERE id=?", (doc_id,)).fetchone()
         if row:
             conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
-        for table in ("documents", "entities", "bands"):
+        for table in ("documents", "entities", "bands", "mentions", "story_terms"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
 
     def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
@@ -341,30 +451,94 @@ class EmbeddedIndex:
         limit: int = 10,
         include_duplicates: bool = False,
         facet_size: int = 10,
+        offset: int = 0,
     ) -> dict[str, Any]:
         """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
-        request = search_request(query, filters, limit, include_duplicates, facet_size)
+        request = search_request(query, filters, limit, include_duplicates, facet_size, offset)
         where, params = self._conditions(request)
         match = fts_query(request.query)
         score = "bm25(docs_fts, 0.0, 5.0, 2.0, 1.0)" if match else "NULL"
-        snippet = "snippet(docs_fts, 3, '[', ']', '…', 16)" if match else "substr(docs_fts.body, 1, 160)"
-        base = f"FROM docs_fts JOIN documents d ON d.id = docs_fts.id WHERE {' AND '.join(where)}"
+        # Full-text rows share their document's rowid; a search with no words reads no full-text row.
+        # Without words, the filters and the order read the covering index, never the documents' rows
+        # (SQLite would rather walk documents_dup and read every row: 10 times slower).
+        rows_of = (
+            "docs_fts JOIN documents d ON d.rowid = docs_fts.rowid"
+            if match
+            else "documents d INDEXED BY documents_facets"
+        )
+        base = f"FROM {rows_of} WHERE {' AND '.join(where)}"
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS temp.hits")
-        conn.execute(f"CREATE TEMP TABLE hits AS SELECT d.id AS id {base}", params)
+        # Keyed by id: each facet joins its rows to the hits by id. Without the key SQLite scanned the
+        # hits once per entity row (20 s for a common word on 10,000 documents).
+        conn.execute("CREATE TEMP TABLE hits (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute(f"INSERT OR IGNORE INTO hits SELECT d.id {base}", params)
         total = conn.execute("SELECT COUNT(*) FROM hits").fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {score}, d.doc, {snippet} {base} ORDER BY {score}, d.published_at DESC, d.id LIMIT ?",
-            [*params, request.limit],
+        # The page of hits first (scores and ids only: sorting whole documents or making a snippet
+        # for every match costs seconds on a common word), then their documents and snippets.
+        page = conn.execute(
+            f"SELECT {score}, d.rowid, d.id {base} ORDER BY {score}, d.published_at DESC, d.id LIMIT ? OFFSET ?",
+            [*params, request.limit, request.offset],
         ).fetchall()
-        hits = [search_hit(json.loads(doc), value, snip) for value, doc, snip in rows]
-        facets = {}
-        for name in FACETS:
-            value, rows_of, order = FACET_SQL[name]
-            sql = f"SELECT {value}, COUNT(DISTINCT h.id) FROM {rows_of} GROUP BY 1 ORDER BY {order} LIMIT ?"
-            facets[name] = [[k, n] for k, n in conn.execute(sql, (request.facet_size,))]
+        docs = self.get(doc_id for _, _, doc_id in page)
+        hits = []
+        for value, rowid, doc_id in page:
+            doc = docs[doc_id]
+            if match:
+                snip = conn.execute(
+                    "SELECT snippet(docs_fts, 3, '[', ']', '…', 16) FROM docs_fts "
+                    "WHERE docs_fts MATCH ? AND rowid = ?",
+                    (match, rowid),
+                ).fetchone()[0]
+            else:
+                snip = (doc.get("body") or "")[:160]
+            hits.append(search_hit(doc, value, snip))
+        best = None
+        if match and request.offset:
+            # A later page: scores relative to the search's best hit, not to this page's.
+            best = conn.execute(f"SELECT {score} {base} ORDER BY {score} LIMIT 1", params).fetchone()[0]
+        facets = self._facets(request.facet_size)
         conn.execute("DROP TABLE IF EXISTS temp.hits")
-        return search_result(total, hits, facets)
+        return search_result(total, hits, facets, request.offset, best)
+
+    def _facets(self, size: int) -> dict[str, list[list[Any]]]:
+        """Return the facets of the hits in temp.hits: one pass over their entities, one over their
+        documents' facet columns (read from the covering index, not the documents' rows)."""
+        conn = self.conn
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        for kind, name, count in conn.execute(
+            # From each hit to its rows in the covering index (CROSS JOIN keeps that order: SQLite would
+            # rather scan every entity and look each up in the hits). A document names an entity once.
+            "SELECT e.kind, e.name, COUNT(*) FROM hits h CROSS JOIN entities e INDEXED BY entities_facets "
+            "ON e.id = h.id "
+            f"WHERE e.kind IN ({','.join('?' * len(ENTITY_KINDS))}) GROUP BY 1, 2",
+            ENTITY_KINDS,
+        ):
+            counts[kind][name] = count
+        for source, language, month in conn.execute(
+            "SELECT d.source_domain, d.language, substr(d.published_at, 1, 7) "
+            "FROM hits h CROSS JOIN documents d INDEXED BY documents_facets ON d.id = h.id"
+        ):
+            for name, value in (("source", source), ("language", language), ("month", month)):
+                if value is not None:
+                    counts[name][value] += 1
+        for month, count in conn.execute(
+            "SELECT substr(m.day, 1, 7), COUNT(DISTINCT h.id) FROM hits h CROSS JOIN mentions m "
+            "INDEXED BY mentions_id ON m.id = h.id GROUP BY 1"
+        ):
+            counts["mentioned"][month] = count
+        facets: dict[str, list[list[Any]]] = {}
+        for name in FACETS:
+            if name in DATE_FACETS:
+                # Histograms: every month, newest first.
+                facets[name] = [[k, n] for k, n in sorted(counts[name].items(), reverse=True)][
+                    :DATE_FACET_SIZE
+                ]
+            else:
+                # By count, then value (code point order: SQLite's BINARY collation of UTF-8).
+                ranked = sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0]))
+                facets[name] = [[k, n] for k, n in ranked[:size]]
+        return facets
 
     @staticmethod
     def _conditions(request: SearchRequest) -> tuple[list[str], list[Any]]:
@@ -374,7 +548,7 @@ class EmbeddedIndex:
             where.append("docs_fts MATCH ?")
             params.append(match)
         if request.query.excluded:
-            where.append("docs_fts.rowid NOT IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
+            where.append("d.rowid NOT IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
             params.append(" OR ".join(fts_phrase(text) for text in request.query.excluded))
         if not request.include_duplicates:
             where.append("d.duplicate_of IS NULL")
@@ -384,6 +558,9 @@ class EmbeddedIndex:
         if request.source:
             where.append("d.source_key = ?")
             params.append(facet_key(request.source))
+        if request.story:
+            where.append("d.story_id = ?")
+            params.append(request.story)
         if request.lang:
             where.append("d.language = ?")
             params.append(request.lang)
@@ -393,6 +570,9 @@ class EmbeddedIndex:
         if request.date_to:
             where.append("substr(d.published_at, 1, 10) <= ?")
             params.append(request.date_to)
+        if request.mentioned_from or request.mentioned_to:
+            where.append("d.id IN (SELECT id FROM mentions WHERE day BETWEEN ? AND ?)")
+            params += [request.mentioned_from or "0000-00-00", request.mentioned_to or "9999-99-99"]
         return where, params
 
     def export(self) -> Iterator[dict[str, Any]]:
@@ -421,6 +601,31 @@ class EmbeddedIndex:
             "by_source": dict(by_source),
             "by_language": dict(by_lang),
         }
+
+
+def _story_view(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "story_id", "story_terms", "sort_date", "entities", "title", "source_domain")
+    return {k: doc.get(k) for k in keys}
+
+
+def _add_stories(conn: sqlite3.Connection) -> None:
+    """Schema 5: a `story_id` column, story terms of every canonical; each earlier document founds its
+    own story (stories are assigned as documents come in; a later run's documents join them)."""
+    if "story_id" not in {row[1] for row in conn.execute("PRAGMA table_info(documents)")}:
+        conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
+    conn.execute("DELETE FROM story_terms")
+    rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
+    for rowid, doc_id, raw, duplicate_of in rows:
+        doc = Document.from_dict(json.loads(raw)).to_dict()  # the contract's fields, in its order
+        doc["story_id"] = new_story_id(duplicate_of or doc_id)
+        doc["story_terms"] = [] if duplicate_of else story_terms(doc.get("title"), doc.get("body") or "")
+        conn.execute(
+            "UPDATE documents SET doc=?, story_id=? WHERE rowid=?",
+            (json.dumps(doc, ensure_ascii=False), doc["story_id"], rowid),
+        )
+        conn.executemany(
+            "INSERT INTO story_terms VALUES (?,?)", [(t, doc_id) for t in set(doc["story_terms"])]
+        )
 
 
 def _facet_key_or_none(value: str | None) -> str | None:

@@ -33,7 +33,11 @@ from typing import Any
 from newsdex.errors import UsageError
 
 # Facets in the order both backends return them and every output shows them.
-FACETS = ("person", "org", "location", "source", "language", "month")
+FACETS = ("person", "org", "location", "source", "language", "month", "mentioned")
+# The two date facets (publication months, months of the dates the articles mention) are histograms:
+# every month with a hit, newest first, up to this many (50 years), whatever the facet size.
+DATE_FACETS = ("month", "mentioned")
+DATE_FACET_SIZE = 600
 ENTITY_KINDS = ("person", "org", "location")
 # The most hits one search returns (Elasticsearch's default max_result_window); `export` has the rest.
 MAX_LIMIT = 10_000
@@ -79,6 +83,10 @@ class SearchRequest:
     limit: int = 10
     include_duplicates: bool = False
     facet_size: int = 10
+    offset: int = 0
+    mentioned_from: str | None = None
+    mentioned_to: str | None = None
+    story: str | None = None
 
     def entities(self) -> list[tuple[str, str]]:
         """Return the entity filters as (kind, name) pairs."""
@@ -187,16 +195,24 @@ def search_request(
     limit: int = 10,
     include_duplicates: bool = False,
     facet_size: int = 10,
+    offset: int = 0,
 ) -> SearchRequest:
     """Return the checked search; raise SearchError (naming the option) for an unusable argument.
 
     `filters`: person, org, location (a name or a list of names: each must match), source, lang,
-    date_from, date_to (YYYY-MM-DD, YYYY-MM or YYYY; inclusive, by publication day in UTC).
+    date_from, date_to (YYYY-MM-DD, YYYY-MM or YYYY; inclusive, by publication day in UTC),
+    mentioned_from, mentioned_to (the same, for a date the article mentions). `offset`: hits to skip
+    (paging); offset + limit stays within MAX_LIMIT, as Elasticsearch's result window does.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
         raise SearchError(
             f"--limit takes a whole number from 0 to {MAX_LIMIT}, got {limit!r} "
             "(`newsdex export` writes every document)"
+        )
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_LIMIT - limit:
+        raise SearchError(
+            f"--offset takes a whole number from 0 to {MAX_LIMIT} minus --limit ({MAX_LIMIT - limit}), "
+            f"got {offset!r} (`newsdex export` writes every document)"
         )
     lang = filters.get("lang")
     if lang is not None:
@@ -212,6 +228,18 @@ def search_request(
     date_to = parse_day(filters["date_to"], "--to", end=True) if filters.get("date_to") else None
     if date_from and date_to and date_from > date_to:
         raise SearchError(f"--from {filters['date_from']} is after --to {filters['date_to']}")
+    mentioned_from = (
+        parse_day(filters["mentioned_from"], "--mentioned-from") if filters.get("mentioned_from") else None
+    )
+    mentioned_to = (
+        parse_day(filters["mentioned_to"], "--mentioned-to", end=True)
+        if filters.get("mentioned_to")
+        else None
+    )
+    if mentioned_from and mentioned_to and mentioned_from > mentioned_to:
+        raise SearchError(
+            f"--mentioned-from {filters['mentioned_from']} is after --mentioned-to {filters['mentioned_to']}"
+        )
     return SearchRequest(
         query=parse_query(query or ""),
         person=_names(filters.get("person"), "--person"),
@@ -224,7 +252,20 @@ def search_request(
         limit=limit,
         include_duplicates=include_duplicates,
         facet_size=facet_size,
+        offset=offset,
+        mentioned_from=mentioned_from,
+        mentioned_to=mentioned_to,
+        story=_story(filters.get("story")),
     )
+
+
+def _story(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        raise SearchError("--story needs a story id (`newsdex stories` lists them), got an empty one")
+    return value
 
 
 def facet_key(value: str) -> str:
@@ -245,21 +286,29 @@ def search_hit(doc: dict[str, Any], score: float | None, snippet: str) -> dict[s
         "language": doc.get("language"),
         "duplicate_of": doc.get("duplicate_of"),
         "copies": (doc.get("copies") or {}).get("count", 0),
+        "story_id": doc.get("story_id"),
         "snippet": " ".join(snippet.split()),
     }
 
 
 def search_result(
-    total: int, hits: list[dict[str, Any]], facets: dict[str, list[list[Any]]]
+    total: int,
+    hits: list[dict[str, Any]],
+    facets: dict[str, list[list[Any]]],
+    offset: int = 0,
+    best: float | None = None,
 ) -> dict[str, Any]:
-    """Return {total, hits, facets}: hits ranked 1.. with a relative score, facets in FACETS order.
+    """Return {total, hits, facets}: hits ranked offset+1.. with a relative score, facets in FACETS order.
 
     Raw relevance scores are the engine's own (SQLite's BM25 is near zero for a word most documents
     of a small index have; Elasticsearch's are unbounded): a hit's score is given relative to the
-    best hit of the search (1.0), None when the search has no words to rank by.
+    best hit of the search (1.0), None when the search has no words to rank by. A later page (offset
+    above 0) passes `best`, the raw score of the search's first hit, so scores stay relative to it.
     """
-    best = max((abs(h["score"]) for h in hits if h["score"] is not None), default=0.0)
-    for rank, hit in enumerate(hits, start=1):
+    if best is None:
+        best = max((abs(h["score"]) for h in hits if h["score"] is not None), default=0.0)
+    best = abs(best)
+    for rank, hit in enumerate(hits, start=offset + 1):
         hit["rank"] = rank
         if hit["score"] is not None:
             hit["score"] = round(abs(hit["score"]) / best, 3) if best else 1.0

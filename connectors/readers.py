@@ -273,6 +273,7 @@ def _parse_jsonl_line(name: str, line_no: int, line: bytes, max_bytes: int) -> I
         text=text if isinstance(text, str) and not isinstance(html, str) else None,
         source=obj.get("source") if isinstance(obj.get("source"), str) else None,
         fetched_at=obj.get("fetched_at") if isinstance(obj.get("fetched_at"), str) else None,
+        clean=obj.get("clean") is True,
     )
 
 

@@ -177,6 +177,16 @@ def _export_output(value: str) -> str:
     return value if value == "-" else _output_file(value)
 
 
+def _story_limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 1000:
+        raise argparse.ArgumentTypeError(f"takes a whole number from 1 to 1000, got {value!r}")
+    return number
+
+
 def _models(values: list[tuple[str, str]] | None) -> dict[str, str] | None:
     if not values:
         return None
@@ -248,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the K-th of N partitions of the input (0-based), for several workers",
     )
     run.add_argument("--force", action="store_true", help="redo batches an earlier run finished")
+    run.add_argument(
+        "--keep-all-text",
+        action="store_true",
+        help='the text inputs are clean (a wire feed, plain articles): drop no line of them (JSONL: "clean": true)',
+    )
     run.add_argument("--quiet", action="store_true", help="no progress line, no summary")
     run.add_argument("--verbose", action="store_true", help="show Prefect's task logs")
 
@@ -270,9 +285,39 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "--to", dest="date_to", help="published on or before this day (YYYY-MM-DD, YYYY-MM or YYYY; UTC)"
     )
+    search.add_argument(
+        "--mentioned-from",
+        help="mentions a date on or after this day (YYYY-MM-DD, YYYY-MM or YYYY)",
+    )
+    search.add_argument(
+        "--mentioned-to",
+        help="mentions a date on or before this day (YYYY-MM-DD, YYYY-MM or YYYY)",
+    )
     search.add_argument("--limit", type=int, default=10, help="hits to show, 0 to 10000 (default 10)")
+    search.add_argument(
+        "--offset", type=int, default=0, help="hits to skip first (paging; offset + limit up to 10000)"
+    )
     search.add_argument("--include-duplicates", action="store_true", help="show copies too")
     search.add_argument("--json", action="store_true", help="machine-readable output")
+    search.add_argument(
+        "--by-story", action="store_true", help="one hit per story, with its outlets and other reports"
+    )
+    search.add_argument("--story", help="only the documents of this story (an id from `newsdex stories`)")
+
+    related = sub.add_parser("related", help="the documents most like one document (score 0-1, and why)")
+    related.add_argument("id", help="a document id (search --json, export)")
+    related.add_argument("--limit", type=_story_limit, default=10, help="how many, 1 to 1000 (default 10)")
+    related.add_argument("--json", action="store_true", help="machine-readable output")
+
+    stories = sub.add_parser("stories", help="the largest stories of a period")
+    stories.add_argument(
+        "--from", dest="date_from", help="a document dated on or after this day (YYYY-MM-DD, YYYY-MM or YYYY)"
+    )
+    stories.add_argument(
+        "--to", dest="date_to", help="a document dated on or before this day (YYYY-MM-DD, YYYY-MM or YYYY)"
+    )
+    stories.add_argument("--limit", type=_story_limit, default=10, help="how many, 1 to 1000 (default 10)")
+    stories.add_argument("--json", action="store_true", help="machine-readable output")
 
     export = sub.add_parser("export", help="write every indexed document as JSONL")
     export.add_argument(
@@ -313,7 +358,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the local Prefect server serve starts when PREFECT_API_URL is not set (4200; a free "
         "one if taken)",
     )
+    web = sub.add_parser("web", help="a read-only search page over the index, in the browser")
+    web.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    web.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     return parser
+
+
+def _port(value: str) -> int:
+    """A TCP port, 1 to 65535 (web --port)."""
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"takes a port number from 1 to 65535, got {value!r}")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,10 +388,16 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_search(args)
         if args.command == "export":
             return _cmd_export(args)
+        if args.command == "related":
+            return _cmd_related(args)
+        if args.command == "stories":
+            return _cmd_stories(args)
         if args.command == "stats":
             return _cmd_stats(args)
         if args.command == "serve":
             return _cmd_serve(args)
+        if args.command == "web":
+            return _cmd_web(args)
         if args.command in ("setup", "reindex"):
             return _cmd_es_admin(args)
         if args.command == "kibana":
@@ -388,6 +451,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "doc_timeout": args.doc_timeout,
         "partition": args.partition,
         "dask_address": args.dask_address,
+        "keep_all_text": args.keep_all_text or None,
     }
     try:
         # Fail before Prefect starts: a clear line, not an engine traceback.
@@ -503,19 +567,93 @@ def _cmd_search(args: argparse.Namespace) -> int:
         "lang": args.lang,
         "date_from": args.date_from,
         "date_to": args.date_to,
+        "mentioned_from": args.mentioned_from,
+        "mentioned_to": args.mentioned_to,
+        "story": args.story,
     }
-    search_request(args.query, filters, args.limit)  # bad arguments are found before any connection
+    # Bad arguments are found before any connection.
+    search_request(args.query, filters, args.limit, offset=args.offset)
     index = _open_index(args)
     try:
-        result = index.search(
-            args.query, filters, limit=args.limit, include_duplicates=args.include_duplicates
-        )
+        if args.story:
+            from newsdex.connectors.stories import resolve_story
+
+            filters["story"] = resolve_story(index, args.story)  # a merged story's old id still works
+        if args.by_story:
+            from newsdex.connectors.stories import search_by_story
+
+            result = search_by_story(index, args.query, filters, args.limit, args.include_duplicates)
+        else:
+            result = index.search(
+                args.query,
+                filters,
+                limit=args.limit,
+                include_duplicates=args.include_duplicates,
+                offset=args.offset,
+            )
     finally:
         index.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(render_search(result))
+    return EXIT_OK
+
+
+def _cmd_related(args: argparse.Namespace) -> int:
+    from newsdex.connectors.stories import UnknownDocument, related
+
+    index = _open_index(args)
+    try:
+        result = related(index, args.id, args.limit)
+    except UnknownDocument as err:
+        raise UsageError(str(err)) from err
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    lines = [f"{len(result['related'])} related to {result['id']} (story {result['story_id']})"]
+    for n, item in enumerate(result["related"], start=1):
+        why = item["why"]
+        names = ", ".join(name for names in why["shared_entities"].values() for name in names)
+        days = "" if why["days_apart"] is None else f", {why['days_apart']:g} days apart"
+        same = " [same story]" if item["story_id"] == result["story_id"] else ""
+        lines.append(
+            f"{n:>3}. {item['score']:.2f}  {item['source'] or '-'}  {item['title'] or '(no title)'}{same}"
+        )
+        lines.append(
+            f"      {item['id']}: shared {names or 'no entities'}; terms {', '.join(why['shared_terms'][:6])}{days}"
+        )
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_stories(args: argparse.Namespace) -> int:
+    from newsdex.connectors.hits import parse_day
+    from newsdex.connectors.stories import stories
+
+    date_from = parse_day(args.date_from, "--from") if args.date_from else None
+    date_to = parse_day(args.date_to, "--to", end=True) if args.date_to else None
+    index = _open_index(args)
+    try:
+        found = stories(index, date_from, date_to, args.limit)
+    finally:
+        index.close()
+    if args.json:
+        print(json.dumps({"stories": found}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    lines = [f"{len(found)} stor{'y' if len(found) == 1 else 'ies'}"]
+    for n, item in enumerate(found, start=1):
+        first, last = (item["first_seen"] or "")[:10], (item["last_seen"] or "")[:10]
+        lines.append(
+            f"{n:>3}. {item['story_id']}  {item['documents']} document(s), {len(item['outlets'])} outlet(s), "
+            f"{first} .. {last}"
+        )
+        lines.append(f"      {item['members'][0]['title'] or '(no title)'}")
+        if item["top_entities"]:
+            lines.append(f"      {', '.join(item['top_entities'])}")
+    print("\n".join(lines))
     return EXIT_OK
 
 
@@ -532,12 +670,28 @@ def render_search(result: dict[str, Any]) -> str:
             f"{hit['rank']:>3}. {score:>4}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}"
         )
         lines.append(f"      {hit['snippet']}")
+        if hit.get("story"):
+            story = hit["story"]
+            lines.append(
+                f"      story {hit['story_id']}: {story['documents']} document(s), {story['outlets']} outlet(s)"
+            )
+            lines.extend(
+                f"        - {o['source'] or '-'}: {o['title'] or '(no title)'}" for o in story["others"][:5]
+            )
         if hit.get("url"):
             lines.append(f"      {hit['url']}")
     for name, values in result["facets"].items():
-        if values:
-            lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in values))
+        if not values:
+            continue
+        more = ""
+        if name in ("month", "mentioned") and len(values) > SHOWN_MONTHS:
+            # The date facets are whole histograms (`--json`); the table shows their newest months.
+            values, more = values[:SHOWN_MONTHS], f", and {len(values) - SHOWN_MONTHS} earlier months"
+        lines.append(f"{name:>9}: " + ", ".join(f"{k} ({v})" for k, v in values) + more)
     return "\n".join(lines)
+
+
+SHOWN_MONTHS = 12
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -584,9 +738,23 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         f"backend     {stats['backend']}\nlocation    {stats['location']}\nsize        {stats['size_bytes']} bytes"
     )
     print(f"documents   {stats['documents']} ({stats['duplicates']} duplicates)")
-    print("by source   " + ", ".join(f"{k} ({v})" for k, v in stats["by_source"].items()))
-    print("by language " + ", ".join(f"{k} ({v})" for k, v in stats["by_language"].items()))
+    print("by source   " + _top(stats["by_source"], "sources"))
+    print("by language " + _top(stats["by_language"], "languages"))
     return EXIT_OK
+
+
+# `stats` shows this many sources and languages; `--json` has them all.
+STATS_TOP = 10
+
+
+def _top(counts: dict[str, int], noun: str) -> str:
+    """Return the largest counts as `name (n), ...` and, past STATS_TOP, how many more and their total."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k} ({v})" for k, v in ranked[:STATS_TOP])
+    rest = ranked[STATS_TOP:]
+    if rest:
+        shown += f", and {len(rest)} more {noun} ({sum(v for _, v in rest)} documents; --json lists all)"
+    return shown or "-"
 
 
 def _es_index(args: argparse.Namespace) -> Any:
@@ -630,6 +798,41 @@ def _cmd_kibana(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"imported {result.get('successCount', 0)} saved objects into {args.kibana_url}")
     return EXIT_OK if result.get("success", False) else EXIT_FAILED
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    from newsdex.flows.settings import Settings
+    from newsdex.flows.web import create_app, is_loopback, serve_web
+
+    settings = Settings.from_env(data_dir=args.data_dir, es_url=args.es_url)
+    if settings.es_url:
+        from newsdex.connectors.elastic import check_url
+
+        check_url(settings.es_url)
+    # Taken before uvicorn starts, so a busy port is one line, not uvicorn's log and traceback.
+    try:
+        socket.getaddrinfo(args.host, args.port)
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((args.host, args.port))
+    except OSError as err:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {err.strerror or err} (choose another with --port)"
+        ) from err
+    if not is_loopback(args.host):
+        _say(
+            f"warning: listening on {args.host}, not only this machine: the page has no login, so "
+            "anyone who can reach this port can read the whole index"
+        )
+    backend = (
+        f"Elasticsearch {settings.es_url}" if settings.es_url else f"embedded index in {settings.data_dir}"
+    )
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"newsdex web: {backend} at http://{shown}:{args.port}/ (read-only; Ctrl-C to stop)", flush=True)
+    # uvicorn handles SIGINT and SIGTERM itself: it stops serving and returns.
+    serve_web(create_app(settings.data_dir, settings.es_url, settings.es_index), args.host, args.port)
+    return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

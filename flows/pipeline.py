@@ -100,6 +100,8 @@ def record_key(record: RawRecord, sink: str) -> str:
     unit of "already done" across runs."""
     payload = record.html if record.html is not None else record.text or ""
     where = f"{record.path}\x1f{record.line}\x1f{record.offset}\x1f{record.url}"
+    if record.clean:
+        where += "\x1fclean"  # kept whole: not the document a cleaning run made of it
     return short_hash(f"{PIPELINE_VERSION}\x1f{sink}\x1f{where}\x1f{short_hash(payload, 32)}", 32)
 
 
@@ -143,6 +145,17 @@ def enrich_task(
     return docs, counts
 
 
+@task(name="stories", cache_policy=NO_CACHE)
+def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
+    """Give every document its story: join the most similar indexed or batch story, else found one."""
+    docs, merges, counts = stages.story_batch(
+        docs, index.story_df, index.story_candidates, index.get, index.story_merges
+    )
+    if merges:
+        index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return docs, counts
+
+
 @task(
     name="index",
     cache_policy=NO_CACHE,
@@ -160,6 +173,16 @@ def reconcile_task(ids: list[str], index: Any) -> int:
     """Merge this run's canonicals with rival canonicals another concurrent run wrote; return how many."""
     index.refresh()
     return index.merge_canonicals(stages.reconcile_canonicals(ids, index.get, index.canonicals_sharing))
+
+
+@task(name="reconcile-stories", cache_policy=NO_CACHE)
+def reconcile_stories_task(ids: list[str], index: Any) -> int:
+    """Merge the stories of this run's documents that the finished index shows to be one; return how many."""
+    index.refresh()
+    merges = stages.reconcile_stories(
+        ids, index.get, index.story_df, index.story_candidates, index.story_merges
+    )
+    return index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) if merges else 0
 
 
 def _transient(state: Any) -> bool:
@@ -189,6 +212,7 @@ def run_pipeline(
     doc_timeout: float | None = None,
     partition: tuple[int, int] | None = None,
     dask_address: str | None = None,
+    keep_all_text: bool | None = None,
 ) -> dict[str, Any]:
     """Run the whole pipeline over the inputs; return the run report as a dict."""
     timeline.mark("flow_start")
@@ -201,6 +225,7 @@ def run_pipeline(
         max_chars=max_chars,
         workers=workers,
         doc_timeout=doc_timeout,
+        keep_all_text=keep_all_text,
     )
     started = datetime.now(UTC)
     cpu_at_start = time.process_time()
@@ -239,6 +264,10 @@ def run_pipeline(
             timeline.mark("last_batch_done")
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
+            with _Stopwatch(report, stop)("stories"):
+                stories_merged = _as_task(reconcile_stories_task, written_ids, index) if written_ids else 0
+            if stories_merged:
+                report.notes["stories_merged_at_end"] += stories_merged
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
@@ -358,6 +387,9 @@ class BatchSource:
                 else:
                     batch.records.append(item)
             if batch.records:
+                if self._settings.keep_all_text:
+                    for record in batch.records:
+                        record.clean = True
                 keys = [record_key(r, self._sink) for r in batch.records]
                 done = {} if self._force else self._state.records_done(keys)
                 batch.done = [done[k] for k in keys if k in done]
@@ -390,6 +422,7 @@ def run_settings(**params: Any) -> Settings:
         "max_chars",
         "workers",
         "doc_timeout",
+        "keep_all_text",
     )
     return Settings.from_env(**{k: params.get(k) for k in keys})
 
@@ -470,6 +503,9 @@ def _run_batch(
     with clock("templates"):
         stripped, seen_lines = _as_task(templates_task, docs, state)
         docs = keep_documents(stripped)
+    for doc in docs:
+        report.dropped_lines.update(doc.dropped_lines)
+        report.kept_whole += doc.kept_whole
     before = len(docs)
     with clock("dedup"):
         docs, dup_counts = _as_task(dedup_task, docs, index)
@@ -487,6 +523,13 @@ def _run_batch(
     with clock("enrich"):
         docs, notes = fan_out(enrich_task, docs, settings.spacy_models, state, index, pool)
     report.notes.update(notes)
+    with clock("stories"):
+        if index.background_writes:
+            # The previous batch's stories must be searchable before this batch looks for its own.
+            writer.join()
+            index.refresh()
+        docs, story_counts = _as_task(stories_task, docs, index)
+    report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
     # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
     state.record_lines(seen_lines)
 

@@ -35,6 +35,9 @@ class RunReport:
     batches: int = 0
     batches_skipped: int = 0
     notes: Counter[str] = field(default_factory=Counter)
+    # Lines the cleaner dropped from the documents indexed, by reason; documents kept whole.
+    dropped_lines: Counter[str] = field(default_factory=Counter)
+    kept_whole: int = 0
     seconds: Counter[str] = field(default_factory=Counter)
     worker_seconds: Counter[str] = field(default_factory=Counter)
     background_seconds: Counter[str] = field(default_factory=Counter)
@@ -86,6 +89,8 @@ class RunReport:
             "skipped_by_kind": dict(sorted(self.skipped.items())),
             "batches": {"run": self.batches, "skipped_as_done": self.batches_skipped},
             "notes": dict(sorted(self.notes.items())),
+            "dropped_lines_by_reason": dict(sorted(self.dropped_lines.items())),
+            "documents_kept_whole": self.kept_whole,
             "seconds_by_stage": {k: round(v, 3) for k, v in self.seconds.items()},
             "worker_cpu_seconds_by_stage": {k: round(v, 3) for k, v in self.worker_seconds.items()},
             # Stage time that ran in a background thread while the flow did something else.
@@ -133,6 +138,13 @@ def render_dict(report: dict[str, Any]) -> str:
     if report["skipped_by_kind"]:
         lines.append(
             f"  skipped (not docs)  {sum(report['skipped_by_kind'].values())}  {report['skipped_by_kind']}"
+        )
+    dropped = report.get("dropped_lines_by_reason") or {}
+    if dropped:
+        lines.append(f"  lines dropped       {sum(dropped.values())}  {dropped}")
+    if report.get("documents_kept_whole"):
+        lines.append(
+            f"  kept whole          {report['documents_kept_whole']}  (declared clean: no line dropped)"
         )
     if report["notes"]:
         lines.append(f"  notes               {report['notes']}")

@@ -28,6 +28,7 @@ class Settings:
     max_bytes: int = 20_000_000  # larger inputs are rejected as too_large
     max_chars: int = 2_000_000  # decoded text longer than this is rejected as too_long
     doc_timeout: float = 60.0  # seconds of cleaning per document before it is rejected
+    keep_all_text: bool = False  # the text inputs are clean: the line cleaner drops nothing
     spacy_models: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SPACY_MODELS))
 
     @classmethod

@@ -40,7 +40,20 @@ from newsdex.transforms.html import ExtractionRejected, extract_html
 from newsdex.transforms.language import dominant_language
 from newsdex.transforms.metadata import normalise_document
 from newsdex.transforms.record import Document, RawRecord, Rejection
-from newsdex.transforms.text import line_key, words
+from newsdex.transforms.stories import (
+    SAME_STORY,
+    STORY_DAYS,
+    Member,
+    assign_stories,
+    days_apart,
+    new_story_id,
+    rare_terms,
+    resolve,
+    similarity,
+    story_terms,
+    vector,
+)
+from newsdex.transforms.text import line_key, short_hash, words
 
 # A short paragraph seen in this many documents of one source is template furniture.
 TEMPLATE_MIN_DOCS = 3
@@ -66,7 +79,13 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
             where,
             record.url,
         )
-    doc = Document(input=where, url=record.url, fetched_at=record.fetched_at, source_hint=record.source)
+    doc = Document(
+        input=where,
+        url=record.url,
+        fetched_at=record.fetched_at,
+        source_hint=record.source,
+        content_key=short_hash(payload, 32),
+    )
     if record.html is not None:
         try:
             result = extract_html(record.html, record.url)
@@ -75,15 +94,20 @@ def clean_record(record: RawRecord, max_chars: int) -> Document | Rejection:
         except (ValueError, RecursionError) as err:
             return Rejection("clean", "unparseable_html", f"{type(err).__name__}: {err}", where, record.url)
         doc.body, doc.title, doc.hints = result.body, result.title, result.hints
+        doc.body = dedupe_paragraphs(doc.body)
     else:
-        text_result = clean_text(fix_text(record.text or ""))
+        # The text cleaner drops repeats itself (long ones only: a repeated table label stays).
+        text_result = clean_text(fix_text(record.text or ""), keep_all=record.clean)
         doc.body, doc.title, doc.hints = text_result.body, text_result.title, text_result.hints
-    doc.body = dedupe_paragraphs(doc.body)
+        doc.dropped_lines = dict(Counter(reason for _, reason in text_result.dropped))
+        doc.kept_whole = record.clean
     if not doc.body.strip():
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(doc.dropped_lines.items()))
         return Rejection(
             "clean",
             "empty_after_cleaning",
-            "no article text left after boilerplate removal",
+            "no article text left after boilerplate removal"
+            + (f" (lines dropped: {dropped})" if dropped else ""),
             where,
             record.url,
         )
@@ -119,7 +143,9 @@ def strip_templates(
     for source, group in by_source.items():
         batch_counts: Counter[str] = Counter()
         for doc in group:
-            candidates[id(doc)] = template_candidates(doc.body.split("\n\n"))
+            # A text declared clean is evidence of nothing being furniture: it neither loses lines
+            # to templates nor teaches them.
+            candidates[id(doc)] = {} if doc.kept_whole else template_candidates(doc.body.split("\n\n"))
             keys = set(candidates[id(doc)].values())
             batch_counts.update(keys)
             seen_rows.extend((source, k, doc.id) for k in keys)
@@ -136,6 +162,7 @@ def strip_templates(
         paragraphs = doc.body.split("\n\n")
         if drop and len(paragraphs) - len(drop) >= len(paragraphs) * (1 - TEMPLATE_MAX_SHARE):
             doc.body = "\n\n".join(p for i, p in enumerate(paragraphs) if i not in drop)
+            doc.dropped_lines["source_template"] = doc.dropped_lines.get("source_template", 0) + len(drop)
         if not doc.body.strip():
             out.append(
                 Rejection("clean", "empty_after_cleaning", "only source-template text", doc.input, doc.url)
@@ -363,3 +390,115 @@ def ner_in_process(model: str, pairs: list[tuple[str, str]]) -> list[DocEntities
     bodies = nlp.pipe((prepare_text(body) for _, body in pairs), batch_size=16)
     titles = nlp.pipe((prepare_text(title, body) for title, body in pairs), batch_size=32)
     return [document_entities(b, t, body) for b, t, (_, body) in zip(bodies, titles, pairs, strict=True)]
+
+
+# --- stories -------------------------------------------------------------------------------------
+def story_batch(
+    docs: list[Document],
+    story_df: Callable[[list[str]], tuple[int, dict[str, int]]],
+    story_candidates: Callable[[list[tuple[str, list[str], str | None]]], dict[str, list[dict[str, Any]]]],
+    canonical_docs: Callable[[list[str]], dict[str, dict[str, Any]]],
+    story_merges: Callable[[list[str]], dict[str, str]],
+) -> tuple[list[Document], dict[str, str], Counter[str]]:
+    """Give every document its `story_id`; return the batch, the story merges it implies, and counts.
+
+    Canonicals are compared (transforms/stories.py) with indexed documents found through their rarest
+    terms and with the batch's earlier documents; a copy takes its canonical's story.
+    """
+    originals = [d for d in docs if not d.duplicate_of]
+    for doc in originals:
+        doc.story_terms = story_terms(doc.title, doc.body)
+    for doc in docs:
+        if doc.duplicate_of:
+            doc.story_terms = []
+    n_indexed, df = story_df(sorted({t for d in originals for t in d.story_terms}))
+    indexed_ids = set(canonical_docs([d.id for d in originals]))  # re-runs: already counted in df
+    # Candidates from the index through the rarest terms another indexed document has.
+    lookups = [
+        (d.id, rare_terms(d.story_terms, df, min_df=2 if d.id in indexed_ids else 1), d.sort_date)
+        for d in originals
+    ]
+    batch_df: Counter[str] = Counter()
+    for doc in originals:
+        if doc.id not in indexed_ids:
+            batch_df.update(set(doc.story_terms))
+    for term, n in batch_df.items():
+        df[term] = df.get(term, 0) + n
+    n_docs = n_indexed + sum(1 for d in originals if d.id not in indexed_ids)
+    found = story_candidates(lookups)
+    merges_known = story_merges(sorted({c["story_id"] for cs in found.values() for c in cs if c["story_id"]}))
+    candidates = {
+        own: [
+            Member(
+                c["id"],
+                resolve(c["story_id"] or new_story_id(c["id"]), merges_known),
+                c["story_terms"] or [],
+                c["sort_date"],
+            )
+            for c in cs
+        ]
+        for own, cs in found.items()
+    }
+    members = [Member(d.id, "", d.story_terms, d.sort_date) for d in originals]
+    result = assign_stories(members, candidates, df, n_docs)
+    counts: Counter[str] = Counter()
+    for doc in originals:
+        doc.story_id = result.stories[doc.id]
+        counts["joined" if doc.id in result.scores else "founded"] += 1
+    by_id = {d.id: d for d in originals}
+    missing = [d.duplicate_of for d in docs if d.duplicate_of and d.duplicate_of not in by_id]
+    stored = canonical_docs(missing) if missing else {}
+    for doc in docs:
+        if not doc.duplicate_of:
+            continue
+        canonical = by_id.get(doc.duplicate_of)
+        story = canonical.story_id if canonical else (stored.get(doc.duplicate_of) or {}).get("story_id")
+        doc.story_id = resolve(story, result.merges) if story else new_story_id(doc.duplicate_of)
+    counts["merged"] = len(result.merges)
+    return docs, result.merges, counts
+
+
+def reconcile_stories(
+    ids: list[str],
+    get: Callable[[list[str]], dict[str, dict[str, Any]]],
+    story_df: Callable[[list[str]], tuple[int, dict[str, int]]],
+    story_candidates: Callable[[list[tuple[str, list[str], str | None]]], dict[str, list[dict[str, Any]]]],
+    story_merges: Callable[[list[str]], dict[str, str]],
+    chunk: int = 200,
+) -> dict[str, str]:
+    """Return {absorbed story: kept story}: stories of this run's documents that the finished index
+    shows to be one (a concurrent run's report of the same event, or document frequencies that moved
+    while the run went on), so partitioned, concurrent and single runs end with the same stories."""
+    merges: dict[str, str] = {}
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), chunk):
+        docs = [d for d in get(unique[i : i + chunk]).values() if not d.get("duplicate_of")]
+        if not docs:
+            continue
+        n_docs, df = story_df(sorted({t for d in docs for t in d.get("story_terms") or []}))
+        found = story_candidates(
+            [
+                (d["id"], rare_terms(d.get("story_terms") or [], df, min_df=2), d.get("sort_date"))
+                for d in docs
+            ]
+        )
+        more_terms = {t for cs in found.values() for c in cs for t in c.get("story_terms") or []}
+        n_docs, df = story_df(sorted(more_terms | {t for d in docs for t in d.get("story_terms") or []}))
+        known = story_merges(
+            sorted({c["story_id"] for cs in found.values() for c in cs if c.get("story_id")})
+        )
+        known.update(merges)
+        for doc in docs:
+            mine = vector(doc.get("story_terms") or [], df, n_docs)
+            for other in found.get(doc["id"], []):
+                apart = days_apart(doc.get("sort_date"), other.get("sort_date"))
+                if apart is not None and apart > STORY_DAYS:
+                    continue
+                if similarity(mine, vector(other.get("story_terms") or [], df, n_docs)) < SAME_STORY:
+                    continue
+                a = resolve(doc.get("story_id") or new_story_id(doc["id"]), known)
+                b = resolve(other.get("story_id") or new_story_id(other["id"]), known)
+                if a != b:
+                    keep, drop = sorted((a, b))
+                    merges[drop] = known[drop] = keep
+    return {old: resolve(new, merges) for old, new in merges.items()}

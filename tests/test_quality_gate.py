@@ -1,6 +1,6 @@
 """Quality gate: scores on the real evaluation data must not drop below the pinned floors.
 
-Runs the fast sections of `python -m benchmarks.quality` (fundus extraction, dates, dedup,
+Runs the clean-text section and the fast sections of `python -m benchmarks.quality` (fundus extraction, dates, dedup,
 entities on the samples, the BBC annotation and wikigold, the last also through `newsdex run`);
 the 990-page snippet evaluation runs from the command (docs/quality.md).
 """
@@ -39,6 +39,19 @@ def test_metric_holds_its_floor(metric: str) -> None:
         value = value[key]
     floor = BASELINE["floors"][metric]
     assert value >= floor - BASELINE["tolerance"], f"{metric} = {value}, floor {floor}"
+
+
+def test_clean_text_comes_out_whole() -> None:
+    # Issue 14's bar: clean text (wire stories with tables/lists/datelines, BBC, wikigold) keeps
+    # >= 99 % of its words on average and no article is rejected; no two inputs share an id.
+    result = _section("cleantext")
+    for family in ("wire", "bbc", "wikigold", "all"):
+        assert result[family]["words_kept"] >= 0.99, (family, result[family])
+        assert result[family]["rejected"] == 0, (family, result[family])
+    assert result["all"]["ids_shared_by_different_inputs"] == 0
+    # The stories with a few sign-up/advertisement lines: those lines go, the story stays.
+    assert result["wire_with_furniture"]["words_kept"] >= 0.99
+    assert result["wire_with_furniture"]["precision"] >= 0.99
 
 
 def test_html_extraction_beats_plain_trafilatura() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from newsdex.transforms.text import line_key, squash, words
@@ -29,6 +30,7 @@ NUMERIC_LINE = re.compile(r"^[\d\s.,:;x×/+%-]+(?:\s+(?:true|false))*$", re.I)
 LOCALE_LINE = re.compile(r"^[a-z]{2,3}[_-][A-Za-z]{2,3}$")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\[email(?:&#160;|\s)protected\]", re.I)
 PHONE = re.compile(r"(?<![\w-])\+?\d[\d\s().-]{7,}\d(?![\w-])")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 WRITE_TO = re.compile(r"^(?:write|email|contact|reach)\s+(.+?)\s+at\s+", re.I)
 BYLINE = re.compile(r"^(?:by|von|por|par|di|przez|автор:?|author:?|written by)\s+([^\d,;:]{3,80}?)\s*$", re.I)
 NAME_LINE = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*\.?\s){1,3}[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’-]+$")
@@ -45,29 +47,44 @@ WRITE_TO_NAME = re.compile(
 # A short line with one of these is page furniture; a long line needs several (a body sentence that
 # merely mentions "cookies" or "subscribe" stays).
 MARKERS = re.compile(
-    r"\b(?:advertisement|advertising|sponsored|anzeige|werbung|publicidad|publicité|reklama|реклама|pubblicità"
-    r"|read more|read also|see also|also read|i also read|related (?:stories|articles|posts|news|content)"
+    r"\b(?:read more|read also|see also|also read|i also read|related (?:stories|articles|posts|news|content)"
     r"|recent (?:articles|posts|stories)|more (?:stories|news) from|most (?:read|popular)|trending now|you may also like"
     r"|recommended for you|lesen sie auch|mehr zum thema|lee también|lea también|lire aussi|à lire aussi|leggi anche"
     r"|czytaj (?:też|także|również)|читайте также|leia também"
-    r"|share (?:this|your love|on)|share$|tweet$|teilen|compartir|partager|udostępnij|поделиться"
+    r"|share (?:this|your love|on)|teilen|compartir|partager|udostępnij|поделиться"
     r"|subscribe|sign up|newsletter|inbox|follow us|abonnieren|suscríbete|abonnez|subskrybuj|подписаться"
     r"|cookies?|consent|privacy policy|terms of (?:use|service)|all rights reserved|copyright|©|dmca|correction notice"
-    r"|leave a (?:reply|comment)|comments?$|post a comment|log ?in|skip to (?:content|main)|click here|tap here"
-    r"|article source|source:|image source|photo:|getty images|back to top|print this|email this"
+    r"|leave a (?:reply|comment)|post a comment|log ?in|skip to (?:content|main)|click here|tap here"
+    r"|article source|image source|getty images|back to top|print this|email this"
     r"|datenschutz|impressum|kommentare|aviso legal|política de privacidad|mentions légales)\b",
     re.I,
 )
+# Words that are furniture only as (nearly) the whole line: "- Advertisement -", "Anzeige", "Share",
+# "Comments". A headline such as "ADVERTISING - WPP PROFITS RISE" or a table row ending in "per
+# share" is not.
+LABEL_MARKERS = re.compile(
+    r"^\W*(?:advertisement|advertising|sponsored(?: content)?|anzeige|werbung|publicidad|publicité|reklama"
+    r"|реклама|pubblicità|share|tweet|comments?|\d+ comments?|photo|source)\W*$",
+    re.I,
+)
 TEASER_PREFIX = re.compile(
-    r"^(?:read more|read also|read next|see also|also read|i also read|related|more|watch|listen|recommended"
-    r"|lesen sie auch|mehr zum thema|lee también|lea también|lire aussi|à lire aussi|leggi anche|czytaj (?:też|także)"
-    r"|читайте также|leia também)\b\s*[:|>»-]?",
+    r"^(?:(?:read more|read also|read next|see also|also read|i also read|lesen sie auch|mehr zum thema"
+    r"|lee también|lea también|lire aussi|à lire aussi|leggi anche|czytaj (?:też|także)|читайте также|leia também)\b"
+    # One common word starts headlines too ("More rain expected", "Watch makers..."): a teaser only
+    # with the separator that follows it in a link label.
+    r"|(?:related|more|watch|listen|recommended)\s*[:|>»]|(?:related|more|watch|listen|recommended)\s+-\s)",
     re.I,
 )
 CONSENT_VOCAB = re.compile(
     r"cookies?|consent|continu(?:e|ing) to (?:use|browse)|accept|agree|privacy|personal data|partners"
     r"|sign up|subscribe|newsletter|inbox|special offers|latest news|unsubscribe|notifications"
     r"|terms of (?:use|service)|e-?mail address|valid e-?mail|premium content|your account|free of charge",
+    re.I,
+)
+# A consent or sign-up box names what it is about; "the union agreed to accept the offer" does not.
+CONSENT_CORE = re.compile(
+    r"cookie|consent|privacy|personal data|sign up|subscribe|newsletter|inbox|unsubscribe|notifications"
+    r"|terms of (?:use|service)|e-?mail address|premium content|your account",
     re.I,
 )
 
@@ -134,10 +151,28 @@ def metadata_kind(line: str) -> str | None:
     if LOCALE_LINE.match(line):
         return "locale"
     n_words = len(words(line))
-    if (EMAIL.search(line) or PHONE.search(line)) and n_words <= 30:
+    if (EMAIL.search(line) or _phone(line)) and n_words <= 30:
         return "contact"
     if "," in line and _is_tag_list(line):
         return "tags"
+    return None
+
+
+def _phone(line: str) -> re.Match[str] | None:
+    """Return the first phone number in the line: nine digits or more in groups of two or more (a
+    results row such as "Lazio 14 3 5 6 5 8 14", a price list and an ISO date are not one)."""
+    for match in PHONE.finditer(line):
+        text = match.group(0)
+        groups = re.findall(r"\d+", text)
+        if (
+            ISO_DATE.fullmatch(text)
+            or sum(len(g) == 1 for g in groups) > 1
+            or sum(len(g) for g in groups) < 9
+            # Prices and scores ("490.80 41.24"): decimals separated by spaces, not one dialling style.
+            or ("." in text and " " in text)
+        ):
+            continue
+        return match
     return None
 
 
@@ -153,7 +188,26 @@ def _is_tag_list(line: str) -> bool:
 
 @lru_cache(maxsize=65_536)
 def boilerplate_reason(line: str) -> str | None:
-    """Return why a text line is page furniture (teaser, marker, consent), or None if it may be body."""
+    """Return why a line is page furniture (teaser, marker, caption, consent, or a line in capitals
+    in a page), or None if it may be body."""
+    reason = furniture_reason(line)
+    if reason is None and 4 <= len(words(line)) <= 40 and is_all_caps(line):
+        # Whole lines in capitals are teaser links and section banners in a page; in a wire story
+        # the headline is one, so this is never evidence on its own (clean text keeps them).
+        return "all_caps"
+    return reason
+
+
+def is_all_caps(line: str) -> bool:
+    """Return True for a line written in capitals."""
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 15 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+
+
+@lru_cache(maxsize=65_536)
+def furniture_reason(line: str) -> str | None:
+    """Return the vocabulary evidence that a line is page furniture (teaser, marker, caption,
+    consent), or None: the only line-level evidence the cleaner drops clean text on."""
     n_words = len(words(line))
     if (
         TEASER_PREFIX.match(line)
@@ -161,20 +215,15 @@ def boilerplate_reason(line: str) -> str | None:
         and not SENTENCE_END.search(line[:-1] or line)
     ):
         return "teaser"
-    if n_words <= SHORT_WORDS and MARKERS.search(line):
+    if n_words <= SHORT_WORDS and (MARKERS.search(line) or LABEL_MARKERS.match(line)):
         return "marker"
     if CAPTION_CREDIT.search(line):
         return "caption"
-    if 4 <= n_words <= 40:
-        letters = [c for c in line if c.isalpha()]
-        if len(letters) >= 15 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
-            # Whole lines in capitals are teaser links and section banners, not paragraphs.
-            return "all_caps"
     if n_words > 80:
         # A consent banner or sign-up box is never this long; a paragraph this long is prose.
         return None
     consent = {m.group(0).lower() for m in CONSENT_VOCAB.finditer(line)}
-    if len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30):
+    if (len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30)) and CONSENT_CORE.search(line):
         return "consent_or_signup"
     return None
 
@@ -185,41 +234,256 @@ def is_body_like(line: str) -> bool:
     return n_words >= BODY_MIN_WORDS or (n_words >= 8 and bool(SENTENCE_END.search(line)))
 
 
-def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanResult:
-    """Return the article body, title and metadata hints found in a flattened text dump."""
-    lines = split_lines(text)
-    kinds: list[str | None] = [metadata_kind(line) if line else None for line in lines]
-    hints: dict[str, Any] = {}
-    dropped: list[tuple[str, str]] = []
+# Flattened-page lines that are furniture wherever they stand: a bare URL, an image address, an
+# XPath, the dump's own header. Numbers, dates, locales, contacts and comma lists are evidence only
+# inside a page dump (a wire story's table row or dateline is not furniture).
+PAGE_KINDS = frozenset({"header", "link", "image", "xpath"})
+# Furniture lines it takes (besides a flattened <head>) to call a text a page dump, whose lines
+# outside the article core are then dropped by position.
+DUMP_MIN_EVIDENCE = 2
+# A repeated line with this many words (not numbers) is the flattener's copy (title repeats, duplicated blocks); a repeated
+# short line is a table label ("Bowling:") and stays.
+REPEAT_MIN_WORDS = 8
+# A flattened whole page: its navigation menus and teaser lists give this many link-label lines,
+# with this many furniture or metadata lines (a story with a few sign-up lines has neither).
+PAGE_MIN_LINK_LINES = 20
+PAGE_MIN_EVIDENCE = 5
+TITLE_MAX_CHARS = 300
+TITLE_LOOKAHEAD = 4
+CORRECTION = re.compile(
+    r"^\s*[\[(]\s*(?:corrected|corrects?|correction|refiled|refiles?|repeats?|rpt|updated?|updates?|adds?|fixes?"
+    r"|changes?|recasts?|clarif\w+)\b.*[\])]\s*$"
+    r"|^(?:CORRECTED|CORRECTION|UPDATED?(?:\s+\d+)?|REFILED|RPT|REPEAT)\b"
+    r"|^(?:updated|corrected|published|posted|last updated|aktualisiert|mis à jour|actualizado)\s*:?\s*[\d(]",
+    re.I,
+)
+MONTH_OR_DAY = (
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august"
+    r"|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday"
+    r"|friday|saturday|sunday|gmt|utc|bst|est|edt|cet|cest|am|pm|a\.m|p\.m|at|on|of"
+)
+DATE_WORD = re.compile(rf"^(?:\d[\d:./-]*|{MONTH_OR_DAY})\.?$", re.I)
+# "LONDON 1996-12-06", "ROME, Dec 6", "NEW YORK, 6 December 1996 (Reuters) -": a dateline on its own line.
+DATELINE = re.compile(
+    r"^[A-ZÀ-Þ][A-ZÀ-Þ .'’-]{1,30},?\s+(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    rf"|(?:\d{{1,2}}\s+)?(?:{MONTH_OR_DAY})\.?(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?)"
+    r"(?:\s*\([\w .]+\))?\s*[-–—]*\s*$",
+    re.I,
+)
 
+
+def is_title_line(line: str) -> bool:
+    """Return True unless the line is a correction notice, a timestamp, a dateline or a number."""
+    if len(line) > TITLE_MAX_CHARS or CORRECTION.search(line) or DATELINE.match(line):
+        return False
+    tokens = line.replace(",", " ").split()
+    if tokens and all(DATE_WORD.match(t.strip("()[]")) for t in tokens):
+        return False  # a timestamp or date in any of its spellings
+    return metadata_kind(line) is None
+
+
+def is_section_label(line: str) -> bool:
+    """Return True for a one- or two-word label line ("SOCCER", "World News", "Obituary:")."""
+    return len(words(line)) <= 2 and not any(c.isdigit() for c in line) and not SENTENCE_END.search(line)
+
+
+def pick_title(lines: list[str], candidates: list[int]) -> int | None:
+    """Return the index of the headline among the first candidate lines, or None.
+
+    The headline is the first line that is not a correction notice, timestamp, dateline or section
+    label; a label counts only when no better line follows it in the next few.
+    """
+    head = [i for i in candidates[:TITLE_LOOKAHEAD] if is_title_line(lines[i])]
+    for n, i in enumerate(head):
+        following = head[n + 1] if n + 1 < len(head) else None
+        if is_section_label(lines[i]) and following is not None and _is_headline(lines[following]):
+            continue
+        return i
+    return None
+
+
+def _is_headline(line: str) -> bool:
+    """Return True for a line shaped like a headline: a few words, not a sentence of prose."""
+    n_words = len(words(line))
+    return 3 <= n_words <= 25 and not line.endswith((".", ":"))
+
+
+def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all: bool = False) -> CleanResult:
+    """Return the article body, title and metadata hints found in a text.
+
+    A line is dropped only on positive evidence: furniture vocabulary, flattened-page lines (URLs,
+    XPaths, head metadata), a learned source template, a repeat. Lines outside the article core
+    are dropped by position only in a text that is a page dump (a flattened <head>, or furniture
+    lines); clean text (a wire story, an article's paragraphs) comes out whole. `keep_all` (a feed
+    declared clean) drops nothing: the headline becomes the title, every other line the body.
+    """
+    lines = split_lines(text)
     content = [i for i, line in enumerate(lines) if line]
+    if keep_all:
+        return _clean_kept_whole(lines, content)
+    kinds: list[str | None] = [metadata_kind(line) if line else None for line in lines]
+    evidence: dict[int, str] = {}
+    for i in content:
+        reason = f"metadata:{kinds[i]}" if kinds[i] in PAGE_KINDS else furniture_reason(lines[i])
+        if reason is None and line_key(lines[i]) in template_keys:
+            reason = "source_template"
+        if reason:
+            evidence[i] = reason
+    if content and evidence.get(content[0]) == "marker" and _reads_as_headline(lines[content[0]]):
+        # "Copyright dispute goes to court", "EU tightens cookie consent rules": a story's first line
+        # that only names a furniture topic, without a call to action, is its headline.
+        del evidence[content[0]]
     body_like = [
         i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
     ]
     head_end = _metadata_head_end(lines, kinds, content, body_like)
+    if head_end < 0 and len(evidence) < DUMP_MIN_EVIDENCE:
+        return _clean_plain(lines, kinds, content, evidence)
+    return _clean_dump(lines, kinds, content, head_end, template_keys)
+
+
+CALL_TO_ACTION = re.compile(
+    r"^\W*(?:subscribe|sign up|follow|share|leave|click|tap|read|log ?in|skip|back to|print|email|accept|manage"
+    r"|abonn|suscr|lesen|lee|lire|leggi|czytaj|читайте)|\b(?:our|us|your|here|now|today)\b|©|\ball rights\b",
+    re.I,
+)
+
+
+def _reads_as_headline(line: str) -> bool:
+    """Return True for a line of four words or more with no call to action in it."""
+    return len(words(line)) >= 4 and not CALL_TO_ACTION.search(line) and not LABEL_MARKERS.match(line)
+
+
+def _clean_kept_whole(lines: list[str], content: list[int]) -> CleanResult:
+    title_at = pick_title(lines, content)
+    hints: dict[str, Any] = {}
+    paragraphs = [lines[i] for i in content if i != title_at]
+    title = lines[title_at] if title_at is not None else None
+    _collect_inline_hints(paragraphs, hints)
+    return CleanResult(body="\n\n".join(paragraphs or ([title] if title else [])), title=title, hints=hints)
+
+
+def _clean_plain(
+    lines: list[str], kinds: list[str | None], content: list[int], evidence: dict[int, str]
+) -> CleanResult:
+    """Clean text with no sign of a page around it: drop only lines with evidence, keep the rest."""
+    hints: dict[str, Any] = {}
+    dropped: list[tuple[str, str]] = []
+    title_at = pick_title(lines, [i for i in content if i not in evidence])
+    title = lines[title_at] if title_at is not None else None
+    seen: set[str] = {line_key(title)} if title else set()
+    paragraphs: list[str] = []
+    for i in content:
+        line = lines[i]
+        if i in evidence:
+            if kinds[i] is not None:
+                _collect_metadata(kinds[i] or "", line, hints)
+            dropped.append((line, evidence[i]))
+            continue
+        if i == title_at:
+            continue
+        key = line_key(line)
+        if key in seen and (_letter_words(line) >= REPEAT_MIN_WORDS or key == line_key(title or "")):
+            dropped.append((line, "repeated"))
+            continue
+        seen.add(key)
+        paragraphs.append(line)
+    _collect_inline_hints(paragraphs, hints)
+    if not paragraphs and title:
+        paragraphs = [title]  # a one-line text: its line is the headline and the whole story
+    return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
+
+
+def _letter_words(line: str) -> int:
+    return sum(1 for w in words(line) if not w.isdigit() and any(c.isalpha() for c in w))
+
+
+def _collect_inline_hints(paragraphs: list[str], hints: dict[str, Any]) -> None:
+    """Collect authors from byline lines and dates from date lines, which stay in the body."""
+    for line in paragraphs:
+        byline = BYLINE.match(line)
+        if byline and len(words(line)) <= 8:
+            hints.setdefault("authors", []).append(byline.group(1))
+        elif TIMESTAMP_LINE.match(line):
+            hints.setdefault("timestamps", []).append(line)
+
+
+def _clean_dump(
+    lines: list[str],
+    kinds: list[str | None],
+    content: list[int],
+    head_end: int,
+    template_keys: frozenset[str],
+) -> CleanResult:
+    """Clean a flattened page: parse its head metadata, find the article core, drop the furniture."""
+    hints: dict[str, Any] = {}
+    dropped: list[tuple[str, str]] = []
     after_head = [i for i in content if i > head_end]
     core = article_core(lines, kinds, after_head)
+    if core is None:
+        # No stretch reads like prose (a table, a list, one line): nothing bounds an article, so
+        # position is no evidence and every line without furniture evidence stays (the headline
+        # as the title).
+        plain = [i for i in after_head if kinds[i] is None and not furniture_reason(lines[i])]
+        headline = pick_title(lines, plain)
+        plain = [i for i in plain if i != headline] or plain
+        core = (plain[0], plain[-1]) if plain else None
     first, last = bridge_markers(lines, kinds, after_head, core) if core else (None, None)
+    if first is not None and last is not None:
+        first, last = extend_over_data(lines, kinds, after_head, (first, last))
     title: str | None = None
     description: str | None = None
     seen: set[str] = set()
     name_lines: dict[str, int] = {}
     paragraphs: list[str] = []
     list_run = _short_line_runs(lines, kinds)
+    title_at = pick_title(
+        lines,
+        [
+            i
+            for i in content
+            if kinds[i] is None
+            and not furniture_reason(lines[i])
+            and line_key(lines[i]) not in template_keys
+            and not (BYLINE.match(lines[i]) and len(words(lines[i])) <= 8)
+            and (first is None or i < first)
+        ],
+    )
 
+    next_line = dict(pairwise(content))
+    page = head_end >= 0 or (
+        sum(1 for i in content if kinds[i] is None and is_link_like(lines[i])) >= PAGE_MIN_LINK_LINES
+        and sum(1 for i in content if (kinds[i] not in (None, "number")) or furniture_reason(lines[i]))
+        >= PAGE_MIN_EVIDENCE
+    )
+    # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
+    # its line, not an inline "Read also: <link>") is furniture whatever its lines look like.
+    opener = next(
+        (
+            i
+            for i in content
+            if last is not None and i > last and BLOCK_OPENER.search(lines[i]) and len(words(lines[i])) <= 4
+        ),
+        None,
+    )
     for i in content:
         line, kind = lines[i], kinds[i]
         key = line_key(line)
-        if kind is not None:
+        in_core = first is not None and last is not None and first <= i <= last
+        if kind is not None and not (kind == "number" and in_core and i > head_end):
+            # A number line inside the article is a table row or a list number, not metadata.
             _collect_metadata(kind, line, hints)
             dropped.append((line, f"metadata:{kind}"))
             continue
         if key in seen:
             dropped.append((line, "repeated"))
             continue
-        reason = boilerplate_reason(line)
+        reason = furniture_reason(line)
         if reason is None and key in template_keys:
             reason = "source_template"
+        if reason is None and (page or not in_core) and i != title_at and boilerplate_reason(line):
+            # A banner or teaser link; in a story with a few sign-up lines, a capitals subhead.
+            reason = "all_caps"
         if reason:
             dropped.append((line, reason))
             continue
@@ -230,7 +494,7 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
             continue
         in_head = first is None or i < first
         in_tail = last is not None and i > last
-        if in_head and title is None and len(line) <= 300:
+        if i == title_at:
             title = line
             seen.add(key)
             continue
@@ -238,14 +502,22 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
             description = line
             seen.add(key)
             continue
-        if in_head or in_tail:
+        if (in_head or in_tail) and (
+            # A whole flattened page (its <head>, or its menus, are in the text): the article core
+            # bounds the article.
+            page
+            # Otherwise only what is shaped like furniture (not a heading over a table), or what
+            # follows a teaser-block heading.
+            or (is_link_like(line) and not is_data_line(lines[next_line.get(i, i)]))
+            or (in_tail and opener is not None and i > opener)
+        ):
             if NAME_LINE.match(line):
                 name_lines[line] = name_lines.get(line, 0) + 1
             elif line == line.lower() and TAG_ITEM.match(line) and len(line.split()) <= 4:
                 hints.setdefault("tags", []).append(line)
             dropped.append((line, "outside_article"))
             continue
-        if i in list_run:
+        if page and i in list_run:
             dropped.append((line, "link_list"))
             continue
         seen.add(key)
@@ -259,6 +531,8 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset()) -> CleanR
         hints["description"] = description
     if title and title in paragraphs:
         paragraphs.remove(title)
+    if not paragraphs and title:
+        paragraphs = [title]  # the headline is not furniture: a page with nothing else keeps it
     return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
 
 
@@ -320,6 +594,69 @@ def bridge_markers(
     return first, last
 
 
+BLOCK_OPENER = re.compile(
+    r"^\W*(?:related|recent|more|most|trending|you may also|recommended|leave a reply|comments?|popular"
+    r"|lesen sie auch|mehr zum thema|weitere|à lire aussi|lire aussi|lee también|leggi anche|читайте также)\b",
+    re.I,
+)
+
+
+def is_link_like(line: str) -> bool:
+    """Return True for a line shaped like a link label (navigation, teaser, tag, name): short, not a
+    sentence, not a table row or list item, not a label that opens what follows."""
+    return (
+        len(words(line)) <= SHORT_WORDS
+        and not SENTENCE_END.search(line)
+        and not line.endswith(":")
+        and not is_data_line(line)
+        and not CORRECTION.search(line)
+    )
+
+
+NUMBER_TOKEN = re.compile(r"^[+-]?\d[\d.,:/-]*[%p]?$")
+LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-•*–])\s+\S")
+
+
+def is_data_line(line: str) -> bool:
+    """Return True for a table row, a ranked-list item or a dateline: lines that belong to the
+    text around them although they do not read like prose."""
+    tokens = line.split()
+    numbers = sum(1 for t in tokens if NUMBER_TOKEN.match(t.strip("()[],;")))
+    return bool(
+        (numbers >= 2 and numbers >= 0.25 * len(tokens))
+        or (len(tokens) >= 2 and NUMBER_TOKEN.match(tokens[-1]))
+        or LIST_ITEM.match(line)
+        or DATELINE.match(line)
+    )
+
+
+def extend_over_data(
+    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int]
+) -> tuple[int, int]:
+    """Return the core widened over the tables, ranked lists and datelines next to it (and a label
+    line ending in a colon that opens one): prose scoring cuts them off, nothing marks them furniture."""
+    first, last = core
+    pos = {i: n for n, i in enumerate(content)}
+
+    def joins(n: int) -> bool:
+        i = content[n]
+        if furniture_reason(lines[i]) or kinds[i] not in (None, "number"):
+            return False
+        return is_data_line(lines[i]) or kinds[i] == "number"
+
+    n = pos[last] + 1
+    while n < len(content) and (
+        joins(n) or (lines[content[n]].endswith(":") and n + 1 < len(content) and joins(n + 1))
+    ):
+        last = content[n]
+        n += 1
+    n = pos[first] - 1
+    while n >= 0 and joins(n):
+        first = content[n]
+        n -= 1
+    return first, last
+
+
 def _metadata_head_end(
     lines: list[str], kinds: list[str | None], content: list[int], body_like: list[int]
 ) -> int:
@@ -339,7 +676,10 @@ def _metadata_head_end(
             text += 1
             if text > 4:
                 break
-    return end if meta >= 3 else -1
+    # Numbers, dates and contacts alone open wire stories too (a dateline, a table): a flattened
+    # head also holds a line only a page has (its URL, an XPath, an image address, the dump header).
+    page_line = any(kinds[i] in PAGE_KINDS for i in content if i <= end)
+    return end if meta >= 3 and page_line else -1
 
 
 def _short_line_runs(lines: list[str], kinds: list[str | None]) -> set[int]:
@@ -349,7 +689,7 @@ def _short_line_runs(lines: list[str], kinds: list[str | None]) -> set[int]:
     for i, line in enumerate(lines):
         if not line:
             continue
-        short = kinds[i] is None and len(words(line)) <= SHORT_WORDS and not SENTENCE_END.search(line)
+        short = kinds[i] is None and is_link_like(line)
         if short:
             run.append(i)
             continue
@@ -381,8 +721,8 @@ def _collect_metadata(kind: str, line: str, hints: dict[str, Any]) -> None:
         if WRITE_TO.match(line):
             hints.setdefault("authors", []).extend(squash(n) for n in WRITE_TO_NAME.findall(line))
             return
-        publisher = squash(
-            line[: min(m.start() for m in (EMAIL.search(line), PHONE.search(line)) if m)]
-        ).strip(" ,;:-|")
+        publisher = squash(line[: min(m.start() for m in (EMAIL.search(line), _phone(line)) if m)]).strip(
+            " ,;:-|"
+        )
         if publisher and len(words(publisher)) <= 6:
             hints.setdefault("publisher", publisher)

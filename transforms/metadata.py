@@ -27,11 +27,16 @@ HAS_DIGIT_OR_AT = re.compile(r"[\d@/\\]|https?:|www\.")
 TAG_MAX_CHARS = 60
 
 
-def document_id(canonical_url: str | None, body: str) -> str:
-    """Return a stable id: from the canonical URL when there is one, else from the normalised body."""
+def document_id(canonical_url: str | None, content_key: str) -> str:
+    """Return a stable id: from the canonical URL when there is one, else from the record's raw content.
+
+    Never from the cleaned body: two different inputs (two results tables, two pages of one site)
+    can clean down to the same text, and an id is one input's document. Copies with the same body
+    get their own ids and are marked `duplicate_of` by dedup instead.
+    """
     if canonical_url:
         return "u" + short_hash(canonical_url, 31)
-    return "c" + short_hash(line_key(body), 31)
+    return "c" + short_hash(content_key, 31)
 
 
 def clean_title(title: str | None, publisher: str | None = None, domain: str | None = None) -> str | None:
@@ -109,5 +114,5 @@ def normalise_document(doc: Document, fetched: datetime) -> Document:
     )
     doc.tags = clean_tags(hints.get("tags", []))
     doc.image_url = normalise_url(hints.get("image_url"))
-    doc.id = document_id(doc.canonical_url, doc.body)
+    doc.id = document_id(doc.canonical_url, doc.content_key or line_key(doc.body))
     return doc

@@ -34,6 +34,9 @@ CONTRACT_FIELDS = (
     "copies",
     "exact_key",
     "lsh_bands",
+    # The story (event) the document reports; copies take their canonical's (transforms/stories.py).
+    "story_id",
+    "story_terms",
     "input",
     "ingested_at",
     "pipeline_version",
@@ -53,6 +56,8 @@ class RawRecord:
     text: str | None = None
     source: str | None = None
     fetched_at: str | None = None
+    # The feed declared this text clean (JSONL `"clean": true`, or `run --keep-all-text`): no line dropped.
+    clean: bool = False
 
     def origin(self) -> dict[str, Any]:
         """Return the `input` block of the contract for this record."""
@@ -112,10 +117,17 @@ class Document:
     copies: dict[str, Any] = field(default_factory=lambda: {"count": 0, "sources": [], "ids": []})
     exact_key: str | None = None
     lsh_bands: list[str] = field(default_factory=list)
+    story_id: str | None = None
+    story_terms: list[str] = field(default_factory=list)
     ingested_at: str | None = None
     pipeline_version: str | None = None
     # Working state (not part of the contract).
     hints: dict[str, Any] = field(default_factory=dict)
+    # Hash of the record's raw content (html or text as read): the id of a record without a URL.
+    content_key: str = ""
+    # Lines the cleaner dropped, by reason (the run report sums them); True when declared clean.
+    dropped_lines: dict[str, int] = field(default_factory=dict)
+    kept_whole: bool = False
     fetched_at: str | None = None
     source_hint: str | None = None
     html_lang: str | None = None

@@ -62,6 +62,9 @@ def test_an_index_of_schema_2_gets_stemmed_words_and_case_insensitive_facet_filt
     index.write(first + second)
     index.close()
     with sqlite3.connect(tmp_path / "index.sqlite") as conn:  # as schema 2 wrote it
+        for index_name in ("documents_facets", "entities_facets"):  # schema 5's
+            conn.execute(f"DROP INDEX {index_name}")
+        conn.execute("DROP TABLE mentions")
         conn.execute("DROP INDEX entities_key")
         conn.execute("ALTER TABLE entities DROP COLUMN key")
         conn.execute("ALTER TABLE documents DROP COLUMN source_key")
@@ -106,7 +109,7 @@ def test_documents_from_before_sort_date_get_one_on_open(tmp_path: Path) -> None
     index = EmbeddedIndex(tmp_path)
     try:
         docs = {d["id"]: d for d in index.export()}
-        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SORT_DATE
+        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         index.close()
     for doc in docs.values():
@@ -130,5 +133,47 @@ def test_an_undated_document_keeps_the_first_time_it_was_seen(tmp_path: Path) ->
         doc.published_at = doc.sort_date = "2022-01-13T18:00:00Z"  # now dated: the date wins
         index.write([doc])
         assert next(index.export())["sort_date"] == "2022-01-13T18:00:00Z"
+    finally:
+        index.close()
+
+
+def test_mentioned_dates_filter_and_facet_also_on_an_index_from_before_them(tmp_path: Path) -> None:
+    first, second = racing_runs()
+    docs = first + second
+    docs[0].mentioned_dates = ["1962-10-16", "1962-10-28", "2022-01-10"]
+    docs[1].mentioned_dates = ["1962-09-02"]
+    index = EmbeddedIndex(tmp_path)
+    index.write(docs)
+    index.close()
+    with sqlite3.connect(tmp_path / "index.sqlite") as conn:  # as version 4 wrote it: no mentions table
+        conn.execute("DROP TABLE mentions")
+        conn.execute(f"PRAGMA user_version = {SORT_DATE}")
+    index = EmbeddedIndex(tmp_path)
+    try:
+        every = index.search("", {}, include_duplicates=True)
+        assert every["facets"]["mentioned"] == [["2022-01", 1], ["1962-10", 1], ["1962-09", 1]]
+        october = index.search(
+            "", {"mentioned_from": "1962-10", "mentioned_to": "1962-10"}, include_duplicates=True
+        )
+        assert [h["id"] for h in october["hits"]] == [docs[0].id]
+        sixties = index.search(
+            "", {"mentioned_from": "1962", "mentioned_to": "1969"}, include_duplicates=True
+        )
+        assert sorted(h["id"] for h in sixties["hits"]) == sorted([docs[0].id, docs[1].id])
+        assert index.search("", {"mentioned_from": "1963"}, include_duplicates=True)["total"] == 1
+    finally:
+        index.close()
+
+
+def test_pages_of_hits_rank_on_from_the_offset_with_scores_relative_to_the_best_hit(tmp_path: Path) -> None:
+    first, second = racing_runs()
+    index = EmbeddedIndex(tmp_path)
+    index.write(first + second)
+    try:
+        whole = index.search("negotiations", {}, limit=10, include_duplicates=True)
+        assert whole["total"] >= 3
+        page = index.search("negotiations", {}, limit=1, offset=1, include_duplicates=True)
+        assert page["hits"] == whole["hits"][1:2]
+        assert page["total"] == whole["total"]
     finally:
         index.close()

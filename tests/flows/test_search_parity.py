@@ -191,7 +191,7 @@ def test_same_search_on_both_backends(indexes: dict[str, Any], args: list[str], 
 
 
 def test_facets_come_in_the_same_order_in_text_output(indexes: dict[str, Any]) -> None:
-    facet_line = re.compile(r"^\s*(person|org|location|source|language|month): (.*)$", re.M)
+    facet_line = re.compile(r"^\s*(person|org|location|source|language|month|mentioned): (.*)$", re.M)
     texts = [_search(indexes, backend, "storm OR Ryabkov", json_out=False) for backend in BACKENDS]
     facets = [facet_line.findall(text) for text in texts]
     assert [name for name, _ in facets[0]] == list(FACETS)

@@ -200,3 +200,168 @@ def test_repeated_paragraph_is_kept_once() -> None:
         ["A paragraph long enough to be article text, with several words in it."] * 3
     )
     assert clean_text(text).body.count("A paragraph long enough") == 1
+
+
+# --- clean text passes through whole (issue 14) -------------------------------------------------
+# Wire stories in the CoNLL-2003 Reuters style, written for these tests: headline, dateline line,
+# short paragraphs, tables, scoreboards, ranked lists. No line of them is page furniture.
+WIRE = {
+    "league_table": (
+        "SOCCER - LAZIO HOLD ROMA IN CAPITAL DERBY\n"
+        "ROME 1996-12-06\n"
+        "Lazio and Roma drew 1-1 on Sunday.\n"
+        "Standings after Sunday's games:\n"
+        "Lazio 12 7 3 2 20 9 24\n"
+        "Roma 12 6 4 2 18 11 22\n"
+        "Parma 12 5 4 3 15 12 19\n"
+        "Juventus 11 5 3 3 14 10 18",
+        "SOCCER - LAZIO HOLD ROMA IN CAPITAL DERBY",
+    ),
+    "scoreboard": (
+        "CRICKET - ENGLAND V ZIMBABWE SCOREBOARD\n"
+        "[ CORRECTED 14:06 GMT ]\n"
+        "BULAWAYO 1996-12-22\n"
+        "Scoreboard on the first day of the first test:\n"
+        "England first innings\n"
+        "N. Knight c Campbell b Streak 56\n"
+        "A. Stewart not out 101\n"
+        "N. Hussain lbw b Strang 12\n"
+        "Extras (lb-3 nb-2) 5\n"
+        "Total (for 2 wickets) 174\n"
+        "Fall of wickets: 1-48 2-95\n"
+        "Bowling: Streak 14-3-42-1, Strang 12-2-40-1",
+        "CRICKET - ENGLAND V ZIMBABWE SCOREBOARD",
+    ),
+    "ranked_list": (
+        "Motor racing - Schumacher takes pole in Suzuka\n"
+        "SUZUKA, Japan 1996-10-12\n"
+        "Leading qualifiers for Sunday's Japanese Grand Prix:\n"
+        "1. Michael Schumacher (Germany) Ferrari 1:38.909\n"
+        "2. Damon Hill (Britain) Williams 1:39.053\n"
+        "3. Jacques Villeneuve (Canada) Williams 1:39.127",
+        "Motor racing - Schumacher takes pole in Suzuka",
+    ),
+    "prices": (
+        "London gold fixed higher\n"
+        "LONDON 1996-08-22\n"
+        "Gold 387.50 386.80\n"
+        "Silver 5.21 5.19\n"
+        "Platinum 398.00 397.50",
+        "London gold fixed higher",
+    ),
+    "section_label_and_byline": (
+        "WORLD NEWS\n"
+        "Ministers agree budget deal after all-night talks\n"
+        "By Anna Schmidt\n"
+        "BRUSSELS, Dec 6 (Reuters) -\n"
+        "European Union finance ministers agreed to accept the budget early on Friday.\n"
+        "The deal runs to 2000.",
+        "Ministers agree budget deal after all-night talks",
+    ),
+    "one_liner": ("Tokyo stocks close lower on profit-taking", "Tokyo stocks close lower on profit-taking"),
+    "german": (
+        "Bundesbank läßt Leitzinsen unverändert\n"
+        "FRANKFURT 1996-12-05\n"
+        "Die Bundesbank hat ihre Leitzinsen am Donnerstag nicht verändert.\n"
+        "Diskontsatz 2,50\n"
+        "Lombardsatz 4,50",
+        "Bundesbank läßt Leitzinsen unverändert",
+    ),
+    "more_headline": (
+        "MORE RAIN EXPECTED AS RIVERS RISE IN SPAIN\nMADRID 1996-12-19\nRain fell for a third day.",
+        "MORE RAIN EXPECTED AS RIVERS RISE IN SPAIN",
+    ),
+    "advertising_headline": (
+        "ADVERTISING - WPP PROFITS RISE\nLONDON 1996-09-03\nNet profit per share\n1996 12.4p\n1995 10.1p",
+        "ADVERTISING - WPP PROFITS RISE",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIRE))
+def test_clean_wire_text_comes_out_whole(name: str) -> None:
+    text, title = WIRE[name]
+    result = clean_text(text)
+    assert result.title == title
+    assert result.dropped == []
+    lines = [line for line in text.split("\n") if line != title] or [title]
+    assert result.body.split("\n\n") == lines
+
+
+def test_clean_text_drops_only_the_lines_with_evidence() -> None:
+    text = WIRE["league_table"][0] + "\nRead more: Roma sack their coach\nLazio 12 7 3 2 20 9 24"
+    result = clean_text(text)
+    assert result.dropped == [("Read more: Roma sack their coach", "teaser")]
+    # A repeated short line (a table row, a label) is not a flattener's copy: it stays.
+    assert result.body.count("Lazio 12 7 3 2 20 9 24") == 2
+    assert "Juventus 11 5 3 3 14 10 18" in result.body
+
+
+def test_text_of_furniture_only_is_empty_and_text_with_one_real_line_is_not() -> None:
+    assert clean_text("Subscribe to our newsletter\nThis website uses cookies\n- Advertisement -").body == ""
+    assert clean_text("Subscribe to our newsletter\nLazio 3 Roma 1").body == "Lazio 3 Roma 1"
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "[ CORRECTED 14:06 GMT ]\nRain stops play at Lord's\nLONDON 1996-06-21\nNo play was possible.",
+            "Rain stops play at Lord's",
+        ),
+        ("UPDATE 2-Shares slide in Tokyo\nTOKYO 1996-06-21\nShares fell.", None),
+        ("1996-06-21 14:06 GMT\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
+        ("Friday, June 21, 1996\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
+        ("TOKYO 1996-06-21\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
+        ("LONDON, June 21 (Reuters) -\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
+        ("Business\nShares slide in Tokyo\nShares fell.", "Shares slide in Tokyo"),
+        ("SOCCER\nLAZIO HOLD ROMA\nThe derby ended 1-1.", "LAZIO HOLD ROMA"),
+        # A headline that names a furniture topic without a call to action is still the headline.
+        (
+            "Copyright dispute goes to court\nLONDON 1996-12-06\nThe case opened.",
+            "Copyright dispute goes to court",
+        ),
+        (
+            "EU tightens cookie consent rules\nBRUSSELS 1996-12-06\nThe rules apply.",
+            "EU tightens cookie consent rules",
+        ),
+        # A short real headline with nothing headline-like after it stays the title.
+        ("Title line\nA paragraph long enough to be article text, with several words in it.", "Title line"),
+    ],
+)
+def test_title_is_the_headline_not_a_notice_timestamp_dateline_or_label(text: str, title: str | None) -> None:
+    result = clean_text(text)
+    if title is None:
+        assert result.title is not None and not result.title.startswith("UPDATE")
+    else:
+        assert result.title == title
+    # Whatever is not the title stays in the body.
+    for line in text.split("\n"):
+        assert line == result.title or line in result.body.split("\n\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "furniture"),
+    [
+        (
+            "Bahn-Streik legt Fernverkehr lahm\nAnzeige\nBerlin (dpa) - Der Streik hat den Fernverkehr lahmgelegt.\n"
+            "Lesen Sie auch: Tarifverhandlungen gescheitert\nNur jeder fünfte Zug fuhr.\nBundesliga, 25. Spieltag\n"
+            "Bayern 3 Dortmund 1\nLeipzig 2 Freiburg 2\nNewsletter abonnieren",
+            {"Anzeige", "Lesen Sie auch: Tarifverhandlungen gescheitert", "Newsletter abonnieren"},
+        ),
+        (
+            "El Gobierno aprueba el presupuesto\nPublicidad\nMADRID, 4 oct (EFE) - El Consejo aprobó el proyecto.\n"
+            "Lee también: La oposición critica las cuentas\nGasto social 45,2\nDefensa 11,3\nCompartir",
+            {"Publicidad", "Lee también: La oposición critica las cuentas", "Compartir"},
+        ),
+        (
+            WIRE["scoreboard"][0] + "\n- Advertisement -\nSubscribe to our newsletter\nShare this article",
+            {"- Advertisement -", "Subscribe to our newsletter", "Share this article"},
+        ),
+    ],
+)
+def test_story_with_a_few_furniture_lines_loses_those_lines_only(text: str, furniture: set[str]) -> None:
+    result = clean_text(text)
+    assert {line for line, _ in result.dropped} == furniture
+    kept = [line for line in text.split("\n") if line not in furniture and line != result.title]
+    assert result.body.split("\n\n") == kept

@@ -1,0 +1,120 @@
+"""What stories cost per document as the index grows, and how fast `related` answers.
+
+    python -m benchmarks.stories_cost --docs 1000 10000 [--batch-size 100] [--related 50] [--json out.json]
+
+Builds an embedded index of N documents in batches, as the pipeline's index stage would (documents
+written directly, no extraction or NER: only the story stage is timed): BBC articles (the real
+vocabulary and its word frequencies) and, past those, articles made of sentences of several BBC
+articles, each dated on one of 365 days. For each size it prints the story stage's milliseconds per
+document over the last batches (the cost at that size: flat = it does not grow with the index), then
+times `related` on random documents of the full index. Prints figures; never asserts on a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.quality import DEFAULT_EVAL, _bbc_articles
+from newsdex.connectors.embedded import EmbeddedIndex
+from newsdex.connectors.stories import related
+from newsdex.flows import stages
+from newsdex.transforms.record import Document
+from newsdex.transforms.text import short_hash
+
+
+def make_documents(eval_dir: Path, n: int, seed: int = 5) -> list[Document]:
+    """Return n documents: the BBC articles, then mixes of their sentences; dates over one year."""
+    rng = random.Random(seed)
+    articles = _bbc_articles(eval_dir)
+    sentences = [s.strip() + "." for _, body in articles for s in body.split(". ") if len(s.split()) > 6]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    docs = []
+    for i in range(n):
+        mixed = " ".join(rng.choice(sentences) for _ in range(12))
+        body = articles[i][1] if i < len(articles) else mixed
+        title, _, rest = body.partition("\n\n")
+        day = start + timedelta(days=rng.randrange(365), minutes=rng.randrange(1440))
+        doc = Document(input={"path": "bench", "line": i}, id="u" + short_hash(f"{i}", 30), body=rest or body)
+        doc.title, doc.sort_date = title[:200], day.strftime("%Y-%m-%dT%H:%M:%SZ")
+        doc.published_at = doc.sort_date
+        docs.append(doc)
+    return docs
+
+
+def measure(eval_dir: Path, sizes: list[int], batch_size: int, related_samples: int) -> dict[str, Any]:
+    """Return per-size story milliseconds per document and `related` latency on the largest index."""
+    out: dict[str, Any] = {"batch_size": batch_size, "sizes": {}}
+    docs = make_documents(eval_dir, max(sizes))
+    with tempfile.TemporaryDirectory(prefix="newsdex-stories-cost-") as tmp:
+        index = EmbeddedIndex(Path(tmp))
+        window: list[float] = []
+        done = 0
+        try:
+            for size in sorted(sizes):
+                while done < size:
+                    batch = docs[done : min(done + batch_size, size)]
+                    started = time.perf_counter()
+                    batch, merges, _ = stages.story_batch(
+                        batch, index.story_df, index.story_candidates, index.get, index.story_merges
+                    )
+                    if merges:
+                        index.merge_stories(merges, "bench")
+                    window.append((time.perf_counter() - started) / len(batch))
+                    index.write(batch)
+                    done += len(batch)
+                last = window[-5:]
+                out["sizes"][size] = {
+                    "story_ms_per_doc": round(1000 * statistics.mean(last), 2),
+                    "stories": index.conn.execute(
+                        "SELECT COUNT(DISTINCT story_id) FROM documents"
+                    ).fetchone()[0],
+                }
+                print(f"{size:>7} docs: stories {out['sizes'][size]['story_ms_per_doc']} ms/doc", flush=True)
+            rng = random.Random(7)
+            ids = [d.id for d in rng.sample(docs[:done], min(related_samples, done))]
+            times = []
+            for doc_id in ids:
+                started = time.perf_counter()
+                related(index, doc_id, 10)
+                times.append(time.perf_counter() - started)
+            out["related"] = {
+                "index_docs": done,
+                "samples": len(times),
+                "median_s": round(statistics.median(times), 4),
+                "max_s": round(max(times), 4),
+            }
+            print(
+                f"related on {done} docs: median {out['related']['median_s']} s, max {out['related']['max_s']} s"
+            )
+        finally:
+            index.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the story stage's cost per document at each size and `related`'s latency."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stories_cost", description=__doc__)
+    parser.add_argument("--docs", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--related", type=int, default=50, help="how many `related` calls to time")
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    figures = measure(args.eval_dir, args.docs, args.batch_size, args.related)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Story terms, the story score and story assignment (transforms/stories.py), on tables of cases."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from newsdex.transforms.stories import (
+    SAME_STORY,
+    Member,
+    assign_stories,
+    days_apart,
+    explain,
+    new_story_id,
+    rare_terms,
+    resolve,
+    similarity,
+    story_terms,
+    vector,
+)
+
+FLOOD_A = "The river Argen broke through the Lindau dam on Monday; 400 residents of Reutin were evacuated."
+FLOOD_B = "About 400 people were evacuated from Reutin in Lindau after the Argen dam collapsed on Monday."
+DERBY = "A goal in the last minute gave the visitors a draw in the city derby on Sunday afternoon."
+COMET = "Astronomers found water ice on a comet from the Oort cloud with the James Webb Space Telescope."
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "present", "absent"),
+    [
+        # Stop words of several languages go; words are cut to five characters; numbers stay whole.
+        ("Missiles in Cuba", "The missiles were moved.", ["missi", "cuba", "moved"], ["the", "in", "were"]),
+        (None, "Die Regierung hat 2024 die Regierungen gewarnt", ["regie", "2024", "gewar"], ["die", "hat"]),
+        # Accents and case fold away: Zürich and ZURICH are one term.
+        ("ZURICH", "Zürich", ["zuric"], []),
+        # Only the lead counts: a word past the first 150 words of the body does not.
+        (None, "word " * 150 + "farawayword", ["word"], ["faraw"]),
+    ],
+)
+def test_story_terms(title: str | None, body: str, present: list[str], absent: list[str]) -> None:
+    terms = story_terms(title, body)
+    assert terms == sorted(terms)
+    for term in present:
+        assert term in terms
+    for term in absent:
+        assert term not in terms
+
+
+def test_term_counts_are_kept() -> None:
+    assert Counter(story_terms("Argen", "Argen Argen flood"))["argen"] == 3
+
+
+def _corpus(*texts: str) -> tuple[list[list[str]], dict[str, int], int]:
+    terms = [story_terms(None, t) for t in texts]
+    df: Counter[str] = Counter()
+    for t in terms:
+        df.update(set(t))
+    return terms, df, len(terms)
+
+
+def test_same_event_scores_above_the_threshold_other_events_below() -> None:
+    (a, b, c, d), df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    va, vb, vc, vd = (vector(t, df, n) for t in (a, b, c, d))
+    assert similarity(va, vb) >= SAME_STORY
+    for other in (vc, vd):
+        assert similarity(va, other) < SAME_STORY
+    assert similarity(va, va) == pytest.approx(1.0)
+    assert 0.0 <= similarity(vc, vd) <= 1.0
+
+
+def test_rare_terms_skip_what_no_other_document_has() -> None:
+    df = {"argen": 2, "dam": 40, "only": 0, "lindau": 3}
+    assert rare_terms(["only", "dam", "argen", "lindau"], df, limit=2) == ["argen", "lindau"]
+    assert rare_terms(["argen", "lindau"], df, limit=5, min_df=3) == ["lindau"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "days"),
+    [
+        ("2024-05-06T10:00:00Z", "2024-05-08T10:00:00Z", 2.0),
+        ("2024-05-06", "2024-05-06T12:00:00Z", 0.5),
+        (None, "2024-05-06", None),
+        ("not a date", "2024-05-06", None),
+    ],
+)
+def test_days_apart(a: str | None, b: str | None, days: float | None) -> None:
+    assert days_apart(a, b) == days
+
+
+def _members(*texts: str, date: str = "2024-05-06") -> list[Member]:
+    return [Member(f"d{i}", "", story_terms(None, t), date) for i, t in enumerate(texts)]
+
+
+def test_a_batch_groups_reports_of_one_event_and_keeps_others_apart() -> None:
+    batch = _members(FLOOD_A, DERBY, FLOOD_B, COMET)
+    _, df, n = _corpus(FLOOD_A, DERBY, FLOOD_B, COMET)
+    result = assign_stories(batch, {}, df, n)
+    assert result.stories["d0"] == result.stories["d2"] == new_story_id("d0")
+    assert len({result.stories["d0"], result.stories["d1"], result.stories["d3"]}) == 3
+    assert result.merges == {}
+
+
+def test_a_document_joins_an_indexed_story_within_the_days_only() -> None:
+    _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    indexed = Member("old", "s-existing", story_terms(None, FLOOD_A), "2024-05-05")
+    near = assign_stories(_members(FLOOD_B), {"d0": [indexed]}, df, n)
+    assert near.stories["d0"] == "s-existing"
+    far = assign_stories(_members(FLOOD_B, date="2025-01-01"), {"d0": [indexed]}, df, n)
+    assert far.stories["d0"] == new_story_id("d0")
+
+
+def test_a_document_matching_two_stories_merges_them_into_the_smaller_id() -> None:
+    _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    first = Member("x", "s-b", story_terms(None, FLOOD_A), "2024-05-06")
+    second = Member("y", "s-a", story_terms(None, FLOOD_B), "2024-05-06")
+    result = assign_stories(_members(FLOOD_A + " " + FLOOD_B), {"d0": [first, second]}, df, n)
+    assert result.stories["d0"] == "s-a"
+    assert result.merges == {"s-b": "s-a"}
+    assert resolve("s-b", result.merges) == "s-a"
+
+
+def test_resolve_follows_chains_and_stops_on_cycles() -> None:
+    assert resolve("a", {"a": "b", "b": "c"}) == "c"
+    assert resolve("a", {"a": "b", "b": "a"}) in {"a", "b"}
+    assert resolve("z", {"a": "b"}) == "z"
+
+
+def test_explain_names_shared_entities_terms_and_days() -> None:
+    a = {"entities": {"person": ["Claudia Alfons"], "location": ["Lindau"]}, "sort_date": "2024-05-06"}
+    b = {"entities": {"person": ["Claudia Alfons"], "location": ["Reutin"]}, "sort_date": "2024-05-08"}
+    why = explain(a, b, {"argen": 0.8, "dam": 0.6}, {"argen": 0.5, "goal": 0.8})
+    assert why == {
+        "shared_entities": {"person": ["Claudia Alfons"]},
+        "shared_terms": ["argen"],
+        "days_apart": 2.0,
+    }
