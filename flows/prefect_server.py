@@ -149,6 +149,7 @@ class TemporaryServer:
             log.close()  # the child has its own descriptor
         self._ready = False
         self.shared = False
+        self.lease: Path | None = None
 
     def exited(self) -> bool:
         """Return True when the server process is gone."""
@@ -212,14 +213,15 @@ def start_if_needed(home: Path | None = None) -> TemporaryServer | None:
 
     if get_current_settings().api.url is not None:
         return None
+    idle = idle_seconds()
+    if home is not None and idle > 0:
+        # Asked for every command (a lock, a record, a lease): commands called one after another in
+        # one process (from Python) may name other data directories.
+        try:
+            return shared_server(home, idle)
+        except (OSError, subprocess.SubprocessError, ServerError):
+            pass  # an unusable data directory or launcher: this command's own server instead
     if _SERVER is None or _SERVER.exited():
-        idle = idle_seconds()
-        if home is not None and idle > 0:
-            try:
-                _SERVER = shared_server(home, idle)
-                return _SERVER
-            except (OSError, subprocess.SubprocessError, ServerError):
-                pass  # an unusable data directory or launcher: this command's own server instead
         _SERVER = TemporaryServer()
         atexit.register(_SERVER.stop)
     return _SERVER
@@ -251,7 +253,7 @@ def shared_server(home: Path, idle: float = DEFAULT_IDLE, port: int = 0) -> Temp
         if server is None:
             server = TemporaryServer(ephemeral=False, home=home, port=free_port(port), idle=idle)
             _write_record(home, {"pid": server.pid, "port": server.port, "started": _start_time(server.pid)})
-        _take_lease(home)
+        server.lease = _take_lease(home)
     server.shared = True
     return server
 
@@ -263,7 +265,7 @@ def running_shared(home: Path) -> TemporaryServer | None:
     with _locked(home):
         server = _recorded_server(home)
         if server is not None:
-            _take_lease(home)
+            server.lease = _take_lease(home)
     return server
 
 
@@ -293,6 +295,7 @@ def _recorded_server(home: Path) -> TemporaryServer | None:
     server.log_path = home / "server.log"
     server._ready = False
     server.shared = True
+    server.lease = None
     return server
 
 
@@ -302,12 +305,13 @@ def _write_record(home: Path, record: dict[str, object]) -> None:
     tmp.replace(home / RECORD)
 
 
-def _take_lease(home: Path) -> None:
+def _take_lease(home: Path) -> Path:
     leases = home / "clients"
     leases.mkdir(exist_ok=True)
     lease = leases / str(os.getpid())
     lease.write_text(str(_start_time(os.getpid())))
     atexit.register(_drop_lease, lease)
+    return lease
 
 
 def _drop_lease(lease: Path) -> None:
@@ -376,6 +380,7 @@ def using(server: TemporaryServer | None) -> Iterator[None]:
         return
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    lease = server.lease
     try:
         url = server.wait_ready(SHARED_READY_TIMEOUT if server.shared else 120.0)
     except ServerError:
@@ -384,8 +389,14 @@ def using(server: TemporaryServer | None) -> Iterator[None]:
         _SERVER = server = TemporaryServer()
         atexit.register(server.stop)
         url = server.wait_ready()
-    with temporary_settings(updates={PREFECT_API_URL: url}):
-        yield
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
+    finally:
+        # The command is done with the shared server (a process that runs several commands, e.g.
+        # tests calling the CLI from Python, must not keep every data directory's server up).
+        if lease is not None:
+            _drop_lease(lease)
 
 
 def _serve(owner: str, uvicorn_args: list[str]) -> None:
