@@ -388,15 +388,9 @@ class ElasticIndex:
                 },
             ]
             asked.append(own_id)
-        for i in range(0, len(asked), MSEARCH_CHUNK):
-            body = self._call(self.es.msearch, searches=searches[2 * i : 2 * (i + MSEARCH_CHUNK)])
-            for own_id, response in zip(asked[i : i + MSEARCH_CHUNK], body["responses"], strict=True):
-                if "error" in response:
-                    status = response.get("status", 0)
-                    error = SinkUnavailable if status in TRANSIENT_STATUS else RuntimeError
-                    raise error(f"dedup candidate lookup failed with {status}: {response['error']}")
-                for hit in response["hits"]["hits"]:
-                    out[own_id].setdefault(hit["_source"]["id"], hit["_source"]["body"])
+        for own_id, hits in self._msearch(searches, asked, "dedup candidate lookup"):
+            for hit in hits:
+                out[own_id].setdefault(hit["_source"]["id"], hit["_source"]["body"])
         return {own_id: list(found.items()) for own_id, found in out.items()}
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -622,6 +616,21 @@ class ElasticIndex:
             df.update({b["key"]: b["doc_count"] for b in body["aggregations"]["df"]["buckets"]})
         return n, df
 
+    def _msearch(
+        self, searches: list[dict[str, Any]], asked: list[str], what: str
+    ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """Run `searches` (header, body pairs; one pair per id of `asked`) as multi-searches of
+        MSEARCH_CHUNK; yield (id, hits). A failed search fails the lookup: transient statuses as
+        SinkUnavailable (the task retries), others as errors."""
+        for i in range(0, len(asked), MSEARCH_CHUNK):
+            body = self._call(self.es.msearch, searches=searches[2 * i : 2 * (i + MSEARCH_CHUNK)])
+            for own_id, response in zip(asked[i : i + MSEARCH_CHUNK], body["responses"], strict=True):
+                if "error" in response:
+                    status = response.get("status", 0)
+                    error = SinkUnavailable if status in TRANSIENT_STATUS else RuntimeError
+                    raise error(f"{what} failed with {status}: {response['error']}")
+                yield own_id, response["hits"]["hits"]
+
     def story_candidates(
         self,
         queries: list[tuple[str, list[str], str | None]],
@@ -662,16 +671,8 @@ class ElasticIndex:
                 },
             ]
             asked.append(own_id)
-        for i in range(0, len(asked), MSEARCH_CHUNK):
-            body = self._call(self.es.msearch, searches=searches[2 * i : 2 * (i + MSEARCH_CHUNK)])
-            for own_id, response in zip(asked[i : i + MSEARCH_CHUNK], body["responses"], strict=True):
-                if "error" in response:
-                    status = response.get("status", 0)
-                    error = SinkUnavailable if status in TRANSIENT_STATUS else RuntimeError
-                    raise error(f"story candidate lookup failed with {status}: {response['error']}")
-                out[own_id] = [
-                    {k: hit["_source"].get(k) for k in STORY_VIEW} for hit in response["hits"]["hits"]
-                ]
+        for own_id, hits in self._msearch(searches, asked, "story candidate lookup"):
+            out[own_id] = [{k: hit["_source"].get(k) for k in STORY_VIEW} for hit in hits]
         return out
 
     def merge_stories(self, merges: dict[str, str], when: str) -> int:

@@ -155,7 +155,7 @@ class TemporaryServer:
         """Return True when the server process is gone."""
         if self.process is not None:
             return self.process.poll() is not None
-        return not _alive(self.pid)
+        return not process_alive(self.pid)
 
     def wait_ready(self, timeout: float = 120.0) -> str:
         """Return the API URL once the server answers its health check; raise ServerError if it can't."""
@@ -286,7 +286,7 @@ def _recorded_server(home: Path) -> TemporaryServer | None:
         pid, port = int(record["pid"]), int(record["port"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(pid) or _start_time(pid) != record.get("started") or not _is_server(pid):
+    if not process_alive(pid) or _start_time(pid) != record.get("started") or not _is_server(pid):
         return None
     server = TemporaryServer.__new__(TemporaryServer)
     server.port, server.pid, server.process, server.home = port, pid, None, home
@@ -327,7 +327,7 @@ def live_leases(home: Path) -> int:
             pid, started = int(lease.name), lease.read_text().strip()
         except (OSError, ValueError):
             continue
-        if _alive(pid) and str(_start_time(pid)) == started:
+        if process_alive(pid) and str(_start_time(pid)) == started:
             count += 1
         else:
             _drop_lease(lease)
@@ -354,7 +354,8 @@ def _start_time(pid: int) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether `pid` is a running (not zombie) process."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
@@ -396,7 +397,22 @@ def using(server: TemporaryServer | None) -> Iterator[None]:
         # The command is done with the shared server (a process that runs several commands, e.g.
         # tests calling the CLI from Python, must not keep every data directory's server up).
         if lease is not None:
+            _drain_prefect_clients()
             _drop_lease(lease)
+
+
+def _drain_prefect_clients(timeout: float = 10.0) -> None:
+    """Send the logs and events Prefect still holds for the server while it is up.
+
+    Prefect sends them at interpreter exit otherwise; a process that goes on after the command
+    (tests calling the CLI from Python) would then find an idle shared server gone and wait on it
+    (Prefect's own test harness drains the same way before it stops its server)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        with contextlib.suppress(Exception):
+            service.drain_all(timeout=timeout, at_exit=False)
 
 
 def _serve(owner: str, uvicorn_args: list[str]) -> None:

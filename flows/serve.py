@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from newsdex.errors import UsageError
+from newsdex.flows.prefect_server import process_alive
 
 # Seconds after SIGTERM: the run in progress gets RUN_GRACE to stop by itself before it is killed,
 # Prefect's runner up to RUNNER_GRACE to pause the schedule, the local server the rest of
@@ -233,7 +234,7 @@ def _stop_runs(deadline: float, keep: set[int]) -> None:
     for pid in runs:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    while time.monotonic() < deadline and any(_alive(pid) for pid in runs):
+    while time.monotonic() < deadline and any(process_alive(pid) for pid in runs):
         time.sleep(0.05)
     for pid in runs:
         for victim in [*_descendants(pid), pid]:
@@ -310,14 +311,6 @@ def _descendants(pid: int) -> list[int]:
         out.extend(_descendants(child))
         out.append(child)
     return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _is_tracker(pid: int) -> bool:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
 NODE_CLASS = "tests.esnode:JsonNode"
+# A real Elasticsearch to run the two-backend tests against instead of the osmem stand-in.
+REAL_CLUSTER = os.environ.get("NEWSDEX_TEST_ES_URL")
 
 
 def newsdex(
@@ -35,6 +42,43 @@ def es_env(url: str, prefix: str, real_cluster: bool = False) -> dict[str, str]:
         # osmem-server speaks plain JSON only: the test node class, importable from the repository.
         env |= {"NEWSDEX_ES_NODE_CLASS": NODE_CLASS, "PYTHONPATH": str(ROOT)}
     return env
+
+
+@contextlib.contextmanager
+def both_backends(
+    request: pytest.FixtureRequest, tmp: Path, runs: Sequence[Sequence[Path]]
+) -> Iterator[dict[str, tuple[Path, list[str], dict[str, str]]]]:
+    """Index the same inputs on both backends, one `newsdex run` per entry of `runs`.
+
+    Yields per backend (cwd, data-dir args, env). Elasticsearch is a clone of the session's osmem
+    server, or the cluster at NEWSDEX_TEST_ES_URL under a fresh index prefix (removed afterwards).
+    """
+    clone = None
+    if REAL_CLUSTER:
+        url = REAL_CLUSTER
+    else:
+        clone = request.getfixturevalue("osmem_server").clone()
+        url = clone.url
+    prefix = f"newsdex-t{uuid.uuid4().hex[:8]}"
+    backends = {
+        "embedded": (tmp, ["--data-dir", str(tmp / "embedded")], {}),
+        "elasticsearch": (tmp, ["--data-dir", str(tmp / "es")], es_env(url, prefix, bool(REAL_CLUSTER))),
+    }
+    try:
+        for cwd, args, env in backends.values():
+            for inputs in runs:
+                result = newsdex(*args, "run", "--quiet", *map(str, inputs), cwd=cwd, env=env)
+                assert result.returncode == 0, result.stderr
+        yield backends
+    finally:
+        if REAL_CLUSTER:
+            from newsdex.connectors.elastic import client_from_env
+
+            client = client_from_env(url)
+            client.indices.delete(index=f"{prefix}-v*", ignore_unavailable=True)
+            client.indices.delete_index_template(name=prefix, ignore=[404])
+        if clone is not None:
+            clone.close()
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:

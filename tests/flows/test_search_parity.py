@@ -10,21 +10,18 @@ word, words in other forms, dates in three months and five source domains.
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from newsdex.connectors.hits import FACETS, parse_query
-from tests.cli import es_env, newsdex, one_line_error
+from tests.cli import both_backends, newsdex, one_line_error
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.slow
 
-REAL_CLUSTER = os.environ.get("NEWSDEX_TEST_ES_URL")
 BACKENDS = ("embedded", "elasticsearch")
 
 STORM = (
@@ -93,29 +90,8 @@ def indexes(
     tmp = tmp_path_factory.mktemp("parity")
     corpus = tmp / "stories.jsonl"
     corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECORDS) + "\n", encoding="utf-8")
-    clone = None
-    if REAL_CLUSTER:
-        url = REAL_CLUSTER
-    else:
-        clone = request.getfixturevalue("osmem_server").clone()
-        url = clone.url
-    prefix = f"newsdex-p{uuid.uuid4().hex[:8]}"
-    backends = {
-        "embedded": (tmp, ["--data-dir", str(tmp / "embedded")], {}),
-        "elasticsearch": (tmp, ["--data-dir", str(tmp / "es")], es_env(url, prefix, bool(REAL_CLUSTER))),
-    }
-    for cwd, args, env in backends.values():
-        result = newsdex(*args, "run", "--quiet", str(SAMPLES), str(corpus), cwd=cwd, env=env)
-        assert result.returncode == 0, result.stderr
-    yield backends
-    if REAL_CLUSTER:
-        from newsdex.connectors.elastic import client_from_env
-
-        client = client_from_env(url)
-        client.indices.delete(index=f"{prefix}-v*", ignore_unavailable=True)
-        client.indices.delete_index_template(name=prefix, ignore=[404])
-    if clone is not None:
-        clone.close()
+    with both_backends(request, tmp, [[SAMPLES, corpus]]) as backends:
+        yield backends
 
 
 def _search(indexes: dict[str, Any], backend: str, *args: str, json_out: bool = True) -> Any:

@@ -9,19 +9,17 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli import es_env, newsdex, one_line_error
+from tests.cli import both_backends, newsdex, one_line_error
 from tests.flows.stories_corpus import COPY, FLOOD, LATER, OTHERS
 
 pytestmark = pytest.mark.slow
 
-REAL_CLUSTER = os.environ.get("NEWSDEX_TEST_ES_URL")
 BACKENDS = ("embedded", "elasticsearch")
 
 
@@ -38,24 +36,8 @@ def indexes(
     tmp = tmp_path_factory.mktemp("stories")
     first = _write(tmp / "first.jsonl", [*FLOOD, COPY, *OTHERS])
     later = _write(tmp / "later.jsonl", [LATER])
-    clone = None
-    if REAL_CLUSTER:
-        url = REAL_CLUSTER
-    else:
-        clone = request.getfixturevalue("osmem_server").clone()
-        url = clone.url
-    prefix = f"newsdex-s{uuid.uuid4().hex[:8]}"
-    backends = {
-        "embedded": (tmp, ["--data-dir", str(tmp / "embedded")], {}),
-        "elasticsearch": (tmp, ["--data-dir", str(tmp / "es")], es_env(url, prefix, bool(REAL_CLUSTER))),
-    }
-    for cwd, args, env in backends.values():
-        for inbox in (first, later):
-            result = newsdex(*args, "run", "--quiet", str(inbox), cwd=cwd, env=env)
-            assert result.returncode == 0, result.stderr
-    yield backends | {"inputs": (first, later)}
-    if clone is not None:
-        clone.close()
+    with both_backends(request, tmp, [[first], [later]]) as backends:
+        yield backends | {"inputs": (first, later)}
 
 
 def _cli(indexes: dict[str, Any], backend: str, *args: str) -> Any:

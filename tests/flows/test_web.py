@@ -6,23 +6,20 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli import es_env, newsdex, one_line_error
+from tests.cli import both_backends, newsdex, one_line_error
 from tests.conftest import SAMPLES
 from tests.webserver import free_port, get, hostile_inputs, web_server
 
 pytestmark = pytest.mark.slow
 
-REAL_CLUSTER = os.environ.get("NEWSDEX_TEST_ES_URL")
 BACKENDS = ("embedded", "elasticsearch")
 
 
@@ -33,21 +30,8 @@ def served(
     """Per backend: (base URL, cwd, args, env) of a running `newsdex web` over the samples + a hostile doc."""
     tmp = tmp_path_factory.mktemp("web")
     hostile = hostile_inputs(tmp)
-    clone = None
-    if REAL_CLUSTER:
-        url = REAL_CLUSTER
-    else:
-        clone = request.getfixturevalue("osmem_server").clone()
-        url = clone.url
-    prefix = f"newsdex-w{uuid.uuid4().hex[:8]}"
-    backends = {
-        "embedded": (tmp, ["--data-dir", str(tmp / "embedded")], {}),
-        "elasticsearch": (tmp, ["--data-dir", str(tmp / "es")], es_env(url, prefix, bool(REAL_CLUSTER))),
-    }
-    for cwd, args, env in backends.values():
-        result = newsdex(*args, "run", "--quiet", str(SAMPLES), str(hostile), cwd=cwd, env=env)
-        assert result.returncode == 0, result.stderr
     with (
+        both_backends(request, tmp, [[SAMPLES, hostile]]) as backends,
         web_server(*backends["embedded"][1], cwd=tmp, env=backends["embedded"][2]) as (embedded, _),
         web_server(*backends["elasticsearch"][1], cwd=tmp, env=backends["elasticsearch"][2]) as (elastic, _),
     ):
@@ -55,8 +39,6 @@ def served(
             "embedded": (embedded, *backends["embedded"]),
             "elasticsearch": (elastic, *backends["elasticsearch"]),
         }
-    if clone is not None:
-        clone.close()
 
 
 def _cli(served: dict[str, Any], backend: str, *args: str) -> dict[str, Any]:
