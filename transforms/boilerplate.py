@@ -217,11 +217,12 @@ def furniture_reason(line: str) -> str | None:
         return "teaser"
     if n_words <= SHORT_WORDS and (MARKERS.search(line) or LABEL_MARKERS.match(line)):
         return "marker"
+    if n_words > 80:
+        # A caption, consent banner or sign-up box is never this long; a paragraph this long is
+        # prose (an article flattened to one line may end with its photo's credit: it stays).
+        return None
     if CAPTION_CREDIT.search(line):
         return "caption"
-    if n_words > 80:
-        # A consent banner or sign-up box is never this long; a paragraph this long is prose.
-        return None
     consent = {m.group(0).lower() for m in CONSENT_VOCAB.finditer(line)}
     if (len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30)) and CONSENT_CORE.search(line):
         return "consent_or_signup"

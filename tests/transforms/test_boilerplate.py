@@ -297,6 +297,27 @@ def test_clean_text_drops_only_the_lines_with_evidence() -> None:
     assert "Juventus 11 5 3 3 14 10 18" in result.body
 
 
+# An article flattened to one line (no line breaks kept) that ends with its photo's credit.
+ONE_LINE_ARTICLE = (
+    "Harbour fire forces night evacuation A fire broke out in a boat repair shed near the old harbour "
+    "late on Saturday and about eighty residents of the surrounding streets were taken to a sports hall "
+    "until the early morning, the mayor said on Sunday. Firefighters needed four hours to bring the flames "
+    "under control; three engines, two ladder trucks and forty firefighters were called in. Nobody was "
+    "hurt, but two families cannot go back to their flats until the roof over the shed has been made "
+    "safe. The cause of the fire is not yet known and the police have opened an inquiry, a spokeswoman "
+    "said, adding that the shed had been empty since the owner retired last year. Residents said they "
+    "had warned the council about the state of the building several times. Photo: Harbour Fire Service"
+)
+
+
+def test_a_short_caption_is_furniture_but_a_one_line_article_ending_with_a_credit_stays() -> None:
+    assert boilerplate_reason("Firefighters at the scene on Saturday night. Photo: Harbour Fire Service")
+    result = clean_text(ONE_LINE_ARTICLE)
+    assert not result.dropped
+    assert "eighty residents" in f"{result.title or ''} {result.body}"
+    assert "warned the council" in result.body
+
+
 def test_text_of_furniture_only_is_empty_and_text_with_one_real_line_is_not() -> None:
     assert clean_text("Subscribe to our newsletter\nThis website uses cookies\n- Advertisement -").body == ""
     assert clean_text("Subscribe to our newsletter\nLazio 3 Roma 1").body == "Lazio 3 Roma 1"
