@@ -252,10 +252,13 @@ def _can_mount_tmpfs() -> bool:
     not _can_mount_tmpfs(), reason="a full disk is simulated with a small tmpfs, which needs root"
 )
 def test_full_disk_is_a_clear_error_and_loses_nothing_indexed(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.conftest import SAMPLES
 
+    # The index fills the disk here, not Prefect's database: the shared Prefect server keeps its
+    # database under the data directory (a few MB), so this test's runs use a temporary server.
+    monkeypatch.setenv("NEWSDEX_PREFECT_IDLE", "0")
     disk = tmp_path / "small-disk"
     assert _mount_small_tmpfs(disk, "1200k")
     try:
