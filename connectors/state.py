@@ -4,6 +4,7 @@ and the records they finished."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ def check_data_dir(path: Path) -> None:
     """Raise StateError (naming the setting) unless the data directory can be created and written."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
+        # One probe per process: two runs starting at once on one data directory (--partition)
+        # must not remove each other's.
+        probe = path / f".write-test-{os.getpid()}"
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as err:
