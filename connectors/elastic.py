@@ -842,21 +842,10 @@ class ElasticIndex:
         if request.story:
             filt.append({"term": {"story_id": request.story}})
         if request.date_from or request.date_to:
-            days: dict[str, str] = {"format": "strict_date"}
-            if request.date_from:
-                days["gte"] = request.date_from
-            if request.date_to:
-                # Up to the end of that day: the next day, excluded (no rounding rules involved).
-                days["lt"] = (date.fromisoformat(request.date_to) + timedelta(days=1)).isoformat()
-            filt.append({"range": {"published_at": days}})
+            filt.append(_day_range("published_at", request.date_from, request.date_to))
         if request.mentioned_from or request.mentioned_to:
             # Any mentioned date in the range (a range query on a multi-valued field matches on one value).
-            mentioned: dict[str, str] = {"format": "strict_date"}
-            if request.mentioned_from:
-                mentioned["gte"] = request.mentioned_from
-            if request.mentioned_to:
-                mentioned["lt"] = (date.fromisoformat(request.mentioned_to) + timedelta(days=1)).isoformat()
-            filt.append({"range": {"mentioned_dates": mentioned}})
+            filt.append(_day_range("mentioned_dates", request.mentioned_from, request.mentioned_to))
         return {"bool": {"must": must or [{"match_all": {}}], "filter": filt, "must_not": must_not}}
 
     @staticmethod
@@ -940,3 +929,14 @@ def _facet_term(field: str, value: str) -> dict[str, Any]:
             "minimum_should_match": 1,
         }
     }
+
+
+def _day_range(field: str, first: str | None, last: str | None) -> dict[str, Any]:
+    """Return a range filter on `field` from day `first` to day `last`, both included (YYYY-MM-DD)."""
+    days: dict[str, str] = {"format": "strict_date"}
+    if first:
+        days["gte"] = first
+    if last:
+        # Up to the end of that day: the next day, excluded (no rounding rules involved).
+        days["lt"] = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    return {"range": {field: days}}

@@ -193,13 +193,10 @@ class EmbeddedIndex:
     # --- dedup state -------------------------------------------------------------------------
     def existing_exact(self, keys: Iterable[str]) -> dict[str, str]:
         """Return {exact key: id of the indexed canonical document with that normalised body}."""
-        keys = list(set(keys))
         out: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            sql = f"SELECT exact_key, id FROM documents WHERE duplicate_of IS NULL AND exact_key IN ({','.join('?' * len(chunk))})"
-            for key, doc_id in self.conn.execute(sql, chunk):
-                out.setdefault(key, doc_id)
+        sql = "SELECT exact_key, id FROM documents WHERE duplicate_of IS NULL AND exact_key IN ({})"
+        for key, doc_id in _rows_in(self.conn, sql, keys):
+            out.setdefault(key, doc_id)
         return out
 
     def band_candidates(self, queries: list[tuple[str, list[str]]]) -> dict[str, list[tuple[str, str]]]:
@@ -222,26 +219,18 @@ class EmbeddedIndex:
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return the contract documents with these ids."""
-        ids = list(ids)
         out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            for doc_id, doc in self.conn.execute(
-                f"SELECT id, doc FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            ):
-                out[doc_id] = json.loads(doc)
+        for doc_id, doc in _rows_in(self.conn, "SELECT id, doc FROM documents WHERE id IN ({})", ids):
+            out[doc_id] = json.loads(doc)
         return out
 
     # --- stories -----------------------------------------------------------------------------
     def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
         """Return (number of canonical documents, {term: how many of them have it}): kept counts, so
         the cost does not grow with the index."""
-        terms = list(set(terms))
-        df: dict[str, int] = {}
-        for i in range(0, len(terms), 500):
-            chunk = terms[i : i + 500]
-            sql = f"SELECT term, df FROM story_df WHERE term IN ({','.join('?' * len(chunk))})"
-            df.update(self.conn.execute(sql, chunk))
+        df: dict[str, int] = dict(
+            _rows_in(self.conn, "SELECT term, df FROM story_df WHERE term IN ({})", terms)
+        )
         row = self.conn.execute("SELECT df FROM story_df WHERE term = ?", (DOCS_KEY,)).fetchone()
         return (row[0] if row else 0), {t: n for t, n in df.items() if n > 0}
 
@@ -295,13 +284,8 @@ class EmbeddedIndex:
 
     def story_merges(self, story_ids: Iterable[str]) -> dict[str, str]:
         """Return {story id: the story it was merged into} for those of these ids that were merged."""
-        ids = list(set(story_ids))
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            sql = f"SELECT story_id, merged_into FROM story_merges WHERE story_id IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(sql, chunk))
-        return out
+        sql = "SELECT story_id, merged_into FROM story_merges WHERE story_id IN ({})"
+        return dict(_rows_in(self.conn, sql, story_ids))
 
     def story_documents(self, story_id: str) -> list[dict[str, Any]]:
         """Return every document of the story (copies included), oldest first."""
@@ -405,11 +389,10 @@ class EmbeddedIndex:
         """Return the indexed canonical documents with any of these exact keys or LSH band keys."""
         ids: set[str] = set()
         for column, table, keys in (("exact_key", "documents", exact_keys), ("band", "bands", bands)):
-            keys = list(set(keys))
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                sql = f"SELECT id FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))})"
-                ids.update(row[0] for row in self.conn.execute(sql, chunk))
+            ids.update(
+                row[0]
+                for row in _rows_in(self.conn, f"SELECT id FROM {table} WHERE {column} IN ({{}})", keys)
+            )
         return [doc for doc in self.get(sorted(ids)).values() if not doc.get("duplicate_of")]
 
     def merge_canonicals(self, merged: dict[str, tuple[str, str]]) -> int:
@@ -694,3 +677,12 @@ def _add_stories(conn: sqlite3.Connection) -> None:
 
 def _facet_key_or_none(value: str | None) -> str | None:
     return None if value is None else facet_key(value)
+
+
+def _rows_in(conn: sqlite3.Connection, sql: str, values: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of `sql` (with `IN ({})`) over the distinct `values`, 500 bound values a query
+    (within SQLite's limit on parameters)."""
+    values = list(set(values))
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        yield from conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
