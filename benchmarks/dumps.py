@@ -64,14 +64,15 @@ HEAD_META = (
 )
 
 
-def naive_dump(page: str) -> str:
-    """Return the page as a flattened text dump (one visible block per line, head metadata first)."""
+def naive_dump(page: str, head: bool = True) -> str:
+    """Return the page as a flattened text dump (one visible block per line, head metadata first
+    unless `head` is False)."""
     tree = lxml_html.fromstring(page)
     lines: list[str] = []
     title = tree.findtext(".//title")
-    if title:
+    if title and head:
         lines.append(title)
-    for meta in tree.iter("meta"):
+    for meta in tree.iter("meta") if head else ():
         key = meta.get("property") or meta.get("name") or ""
         if key.lower() in HEAD_META and meta.get("content"):
             lines.append(meta.get("content"))

@@ -11,6 +11,7 @@ in the run state). Metadata lines are parsed into hints instead of being thrown 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -91,11 +92,23 @@ CONSENT_CORE = re.compile(
 # Photo captions end with the picture credit: "(AP Photo/Jane Doe)", "REUTERS/John Roe", "(FOX 5 DC)".
 CAPTION_CREDIT = re.compile(
     r"(?:\((?:AP|AFP|Reuters|Getty|FOX|EPA|Bloomberg|Photo|Image|Credit|Pool)[^()]{0,80}\)|(?:REUTERS|AFP|EPA)/[^\s]+(?:\s[^\s]+)?"
+    # "(Kremlin Press Office/Anadolu via Getty Images)", "(Jason Armond / Los Angeles Times)": a
+    # photographer and an agency or paper, or a picture agency after "via".
+    r"|\([^()]{0,80}\bvia (?:AP|AFP|Getty Images|Reuters|EPA|Bloomberg)\)"
+    # (a place's two names, "(Handewitt / Hanved Parish)", are not a credit: the second part names
+    # a paper, an agency or a photo desk)
+    r"|\([A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3} ?/ ?(?:[A-Z][\w.'’&-]* ){0,3}"
+    r"(?:Press|Times|Post|News|Images|Photos?|Pool|Agency|Reuters|AFP|AP|EPA|Getty|Bloomberg|Journal|Herald|Tribune)\)"
     r"|(?:Photo|Image|Credit|Photograph|Foto|Bild):\s*[^.]{2,60}|Getty Images(?: for [^.]+)?)\.?\s*$"
 )
 BODY_MIN_WORDS = 20
 MARKER_SCORE = -2.0
 SHORT_WORDS = 12
+
+
+# Decides the lines of a flattened page the rules leave open: (lines, kinds, content, the lines the
+# rules decide, the lines the segmentation keeps) -> the lines to keep.
+LineDecider = Callable[[list[str], list["str | None"], list[int], set[int], set[int]], set[int]]
 
 
 @dataclass(slots=True)
@@ -317,7 +330,12 @@ def _is_headline(line: str) -> bool:
     return 3 <= n_words <= 25 and not line.endswith((".", ":"))
 
 
-def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all: bool = False) -> CleanResult:
+def clean_text(
+    text: str,
+    template_keys: frozenset[str] = frozenset(),
+    keep_all: bool = False,
+    line_decider: LineDecider | None = None,
+) -> CleanResult:
     """Return the article body, title and metadata hints found in a text.
 
     A line is dropped only on positive evidence: furniture vocabulary, flattened-page lines (URLs,
@@ -325,6 +343,10 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
     are dropped by position only in a text that is a page dump (a flattened <head>, or furniture
     lines); clean text (a wire story, an article's paragraphs) comes out whole. `keep_all` (a feed
     declared clean) drops nothing: the headline becomes the title, every other line the body.
+    In a whole flattened page the lines the rules leave open (not metadata, furniture vocabulary,
+    a template or a repeat) are decided by position against the article core; `line_decider`
+    decides them instead (the learned line model of benchmarks/linemodel.py, which lost to the
+    segmentation on held-out pages: docs/quality.md).
     """
     lines = split_lines(text)
     content = [i for i, line in enumerate(lines) if line]
@@ -342,10 +364,7 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
         # "Copyright dispute goes to court", "EU tightens cookie consent rules": a story's first line
         # that only names a furniture topic, without a call to action, is its headline.
         del evidence[content[0]]
-    body_like = [
-        i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
-    ]
-    head_end = _metadata_head_end(lines, kinds, content, body_like)
+    head_end = page_head_end(lines, kinds, content)
     # A whole flattened page: its <head> block, or its menus and teaser lists (many link-label lines;
     # a story's tables, ranked lists and datelines are not link labels).
     link_lines = sum(1 for i in content if kinds[i] is None and is_link_like(lines[i]))
@@ -358,7 +377,7 @@ def clean_text(text: str, template_keys: frozenset[str] = frozenset(), keep_all:
     )
     if not page and len(evidence) < DUMP_MIN_EVIDENCE:
         return _clean_plain(lines, kinds, content, evidence)
-    return _clean_dump(lines, kinds, content, head_end, template_keys, page)
+    return _clean_dump(lines, kinds, content, head_end, template_keys, page, line_decider)
 
 
 CALL_TO_ACTION = re.compile(
@@ -442,9 +461,20 @@ def _clean_dump(
     head_end: int,
     template_keys: frozenset[str],
     page: bool,
+    line_decider: LineDecider | None = None,
 ) -> CleanResult:
     """Clean a flattened page (or a story with a few furniture lines, `page` False): parse its head
     metadata, find the article core, drop the furniture."""
+    keep: set[int] | None = None
+    if page and line_decider is not None:
+        ruled = {
+            i
+            for i in content
+            if kinds[i] is not None or furniture_reason(lines[i]) or line_key(lines[i]) in template_keys
+        }
+        keep = line_decider(
+            lines, kinds, content, ruled, rules_kept(lines, kinds, content, head_end, template_keys)
+        )
     hints: dict[str, Any] = {}
     dropped: list[tuple[str, str]] = []
     after_head = [i for i in content if i > head_end]
@@ -508,7 +538,13 @@ def _clean_dump(
         reason = furniture_reason(line)
         if reason is None and key in template_keys:
             reason = "source_template"
-        if reason is None and (page or not in_core) and i != title_at and boilerplate_reason(line):
+        if (
+            reason is None
+            and keep is None
+            and (page or not in_core)
+            and i != title_at
+            and boilerplate_reason(line)
+        ):
             # A banner or teaser link; in a story with a few sign-up lines, a capitals subhead.
             reason = "all_caps"
         if reason:
@@ -529,7 +565,9 @@ def _clean_dump(
             description = line
             seen.add(key)
             continue
-        if (in_head or in_tail) and (
+        if keep is not None:
+            drop = None if i in keep else "line_model"
+        elif (in_head or in_tail) and (
             # A whole flattened page (its <head>, or its menus, are in the text): the article core
             # bounds the article.
             page
@@ -538,14 +576,20 @@ def _clean_dump(
             or (is_link_like(line) and not is_data_line(lines[next_line.get(i, i)]))
             or (in_tail and opener is not None and i > opener)
         ):
-            if NAME_LINE.match(line):
+            drop = "outside_article"
+        else:
+            drop = "link_list" if page and i in list_run else None
+        if drop:
+            if drop != "link_list" and NAME_LINE.match(line):
                 name_lines[line] = name_lines.get(line, 0) + 1
-            elif line == line.lower() and TAG_ITEM.match(line) and len(line.split()) <= 4:
+            elif (
+                drop != "link_list"
+                and line == line.lower()
+                and TAG_ITEM.match(line)
+                and len(line.split()) <= 4
+            ):
                 hints.setdefault("tags", []).append(line)
-            dropped.append((line, "outside_article"))
-            continue
-        if page and i in list_run:
-            dropped.append((line, "link_list"))
+            dropped.append((line, drop))
             continue
         seen.add(key)
         paragraphs.append(line)
@@ -561,6 +605,27 @@ def _clean_dump(
     if not paragraphs and title:
         paragraphs = [title]  # the headline is not furniture: a page with nothing else keeps it
     return CleanResult(body="\n\n".join(paragraphs), title=title, hints=hints, dropped=dropped)
+
+
+def rules_kept(
+    lines: list[str],
+    kinds: list[str | None],
+    content: list[int],
+    head_end: int,
+    template_keys: frozenset[str],
+) -> set[int]:
+    """Return the content lines the rules alone keep in a flattened page (segmentation by position
+    against the article core): one of the line model's features."""
+    kept = set(_clean_dump(lines, kinds, content, head_end, template_keys, True).body.split("\n\n"))
+    return {i for i in content if lines[i] in kept}
+
+
+def page_head_end(lines: list[str], kinds: list[str | None], content: list[int]) -> int:
+    """Return the index of the last line of the flattened <head> block at the top, or -1."""
+    body_like = [
+        i for i in content if kinds[i] is None and not boilerplate_reason(lines[i]) and is_body_like(lines[i])
+    ]
+    return _metadata_head_end(lines, kinds, content, body_like)
 
 
 def line_score(line: str, kind: str | None) -> float:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from newsdex.transforms.boilerplate import boilerplate_reason, clean_text, metadata_kind, split_glued
+from newsdex.transforms.boilerplate import (
+    boilerplate_reason,
+    clean_text,
+    furniture_reason,
+    metadata_kind,
+    split_glued,
+)
 
 # Lines of each sample that are page furniture: none may survive in the body.
 BOILERPLATE = {
@@ -404,3 +410,27 @@ def test_a_long_list_of_names_in_a_story_is_not_a_page_menu() -> None:
     result = clean_text(text)
     assert result.dropped == []
     assert result.body.split("\n\n") == text.split("\n")[1:]
+
+
+@pytest.mark.parametrize(
+    ("line", "caption"),
+    [
+        (
+            "Members of the assembly listen to the speech in Moscow. (Kremlin Press Office/Anadolu via Getty Images)",
+            True,
+        ),
+        ("The minister speaks at a news conference in Paris. (Gonzalo Fuentes/Pool via AP)", True),
+        ("(Rich Pedroncelli / Associated Press)", True),
+        ("The commissioner speaks in Sacramento. (Jason Armond / Los Angeles Times)", True),
+        # A place's two names, a party split, a score: not picture credits.
+        ("The county combined Bov Parish and Frøslev municipality (Handewitt / Hanved Parish).", False),
+        ("The vote was split (Labour/Conservative) along party lines in the north.", False),
+        ("The derby ended in a draw after extra time (1/1).", False),
+    ],
+)
+def test_picture_credits_mark_captions_and_nothing_else(line: str, caption: bool) -> None:
+    assert (furniture_reason(line) == "caption") is caption
+    # In clean text a caption is the only line that goes.
+    text = f"Harbour fire forces night evacuation\n\n{ONE_LINE_ARTICLE[37:400]}\n\n{line}"
+    dropped = [reason for _, reason in clean_text(text).dropped]
+    assert dropped == (["caption"] if caption else [])
