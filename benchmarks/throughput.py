@@ -299,6 +299,12 @@ def scale_curve(
             ]
         if here:
             row["data_dir_mib"] = round(here.get("data_bytes", 0) / 2**20, 1)
+        if here and there and "sink_cpu" in here:
+            # The Elasticsearch server (osmem-server): its CPU and memory, the index's cost there.
+            row["sink_server_cpu_ms_per_doc"] = round(
+                1000 * (here["sink_cpu"] - there.get("sink_cpu", 0.0)) / n, 2
+            )
+            row["sink_server_rss_mib"] = round(here["sink_rss"] / 2**20, 1)
         rows.append(row)
         prev = hit
     return rows
@@ -423,7 +429,7 @@ def run_pipeline(
         if workers:
             cmd += ["--workers", str(workers)]
         peak = 0
-        sink_cpu = _cpu_seconds(sink_pid) if sink_pid else 0.0
+        sink_cpu_start = _cpu_seconds(sink_pid) if sink_pid else 0.0
         start = time.perf_counter()
         run_env = {**os.environ, **env}
         children_cpu = _children_cpu()
@@ -459,6 +465,14 @@ def run_pipeline(
                             "rss": rss,
                             "data_bytes": _dir_bytes(Path(tmp) / "data"),
                             "load": os.getloadavg()[0],
+                            **(
+                                {
+                                    "sink_rss": _tree_rss(sink_pid),
+                                    "sink_cpu": _cpu_seconds(sink_pid) - sink_cpu_start,
+                                }
+                                if sink_pid
+                                else {}
+                            ),
                         }
                     )
                 time.sleep(0.2)
@@ -468,7 +482,7 @@ def run_pipeline(
         proc.wait()
         wall = time.perf_counter() - start
         run_cpu = _children_cpu() - children_cpu
-        sink_cpu = _cpu_seconds(sink_pid) - sink_cpu if sink_pid else 0.0
+        sink_cpu = _cpu_seconds(sink_pid) - sink_cpu_start if sink_pid else 0.0
         done.set()
         sampler.join()
         server_cpu = _cpu_seconds(server_pid) - server_cpu if server_pid else 0.0
