@@ -279,6 +279,7 @@ def scale_curve(
             "records": hit["records"],
             "segment_records": n,
             "stage_wall_ms_per_doc": delta("seconds_by_stage"),
+            "stage_flow_thread_cpu_ms_per_doc": delta("flow_thread_cpu_seconds"),
             "worker_cpu_ms_per_doc": delta("worker_cpu_seconds"),
             "flow_process_cpu_ms_per_doc": round(
                 1000 * (hit["flow_process_cpu_seconds"] - base.get("flow_process_cpu_seconds", 0.0)) / n, 2
@@ -642,6 +643,7 @@ def main(argv: list[str] | None = None) -> int:
             "docs_per_second_by_stage": {k: round(args.docs / v, 1) for k, v in stage_seconds.items() if v},
             "seconds_by_stage": stages,
             "worker_cpu_seconds_by_stage": worker_cpu,
+            "flow_thread_cpu_seconds_by_stage": report.get("flow_thread_cpu_seconds_by_stage", {}),
             "background_seconds_by_stage": report.get("background_seconds_by_stage", {}),
             "flow_process_cpu_seconds": report.get("flow_process_cpu_seconds"),
             # The run's process tree (flow process and workers, from process start to exit), and the

@@ -264,6 +264,7 @@ def run_pipeline(
                         {
                             "records": report.records,
                             "seconds_by_stage": {k: round(v, 3) for k, v in report.seconds.items()},
+                            "flow_thread_cpu_seconds": {k: round(v, 3) for k, v in report.stage_cpu.items()},
                             "worker_cpu_seconds": {
                                 k: round(v, 3) for k, v in getattr(pool, "cpu_seconds", {}).items()
                             },
@@ -584,6 +585,7 @@ class _Stopwatch:
         self.stop = stop
         self.stage = ""
         self.start = 0.0
+        self.cpu = 0.0
 
     def __call__(self, stage: str) -> _Stopwatch:
         self.stage = stage
@@ -593,9 +595,11 @@ class _Stopwatch:
         if self.stop is not None:
             self.stop.check()
         self.start = time.perf_counter()
+        self.cpu = time.thread_time()
 
     def __exit__(self, *exc: object) -> None:
         self.report.seconds[self.stage] += time.perf_counter() - self.start
+        self.report.stage_cpu[self.stage] += time.thread_time() - self.cpu
 
 
 def _write_jsonl(path: Path, index: Any, ids: list[str]) -> None:
