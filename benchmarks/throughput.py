@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 import random
+import re
 import resource
 import signal
 import socket
@@ -51,14 +52,28 @@ def _gunzip_text(path: Path) -> str:
         return handle.read().decode("utf-8", "replace")
 
 
-def build_corpus(eval_dir: Path, n: int, html_share: float, out: Path, seed: int = 3) -> dict[str, int]:
+_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([a-zA-Z]{2})""", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"(<p\b[^>]*>)(.*?)(</p>)", re.IGNORECASE | re.DOTALL)
+# Of the generated records (past the real ones), the share that are copies of a recent record:
+# syndicated wire stories and re-posts are about a fifth to a third of a news crawl.
+COPY_SHARE = 0.25
+RECENT = 300  # copies are made of the last RECENT records (a copy comes soon after its original)
+
+
+def build_corpus(
+    eval_dir: Path, n: int, html_share: float, out: Path, seed: int = 3, copy_share: float = COPY_SHARE
+) -> dict[str, int]:
     """Write N JSONL records (HTML pages and text articles) and return their counts by kind.
 
     Every real page and article is used once before any variant: up to 1,030 HTML pages (fundus +
-    trafilatura's set) and 896 BBC articles, all distinct documents. Past those, a text variant
-    splices the first half of one article to the second half of another (a new, distinct document);
-    an HTML variant is a real page with one added paragraph and its own URL (a near-duplicate, which
-    the pipeline recognises and the floor still pays full price for).
+    trafilatura's set: 628 German, 219 English, 85 without a language, 98 in 8 other languages, by
+    their `<html lang>`) and 896 BBC articles (English). Past those, a `copy_share` of the records are
+    copies of one of the last 300 records under a new URL (an HTML copy gains one paragraph: a near
+    copy; a text copy is word for word: an exact copy), and the rest are new documents: a text
+    variant keeps an article's headline and takes each later paragraph from a random other article;
+    an HTML variant is a real page whose paragraphs (`<p>` contents) come from random other pages in
+    the same language, under its own URL (the page's URL in its markup, canonical link included, is
+    replaced). So the share of copies and of languages stays the same as the corpus grows.
     """
     rng = random.Random(seed)
     pages: list[tuple[str, str]] = []
@@ -78,33 +93,71 @@ def build_corpus(eval_dir: Path, n: int, html_share: float, out: Path, seed: int
         if path is not None:
             pages.append((url, _gunzip_text(path)))
     texts = [p.read_bytes().decode("utf-8", "replace") for p in sorted((eval_dir / "bbc").glob("*/*.txt"))]
-    counts = {"html": 0, "text": 0, "html_variants": 0, "text_variants": 0}
+    # Paragraph pools by page language, for the HTML variants.
+    by_lang: dict[str, list[int]] = {}
+    for k, (_, page) in enumerate(pages):
+        found = _LANG.search(page[:5000])
+        by_lang.setdefault(found.group(1).lower() if found else "?", []).append(k)
+    paragraphs = [[m.group(2) for m in _PARAGRAPH.finditer(page)] for _, page in pages]
+    counts = {"html": 0, "text": 0, "html_variants": 0, "text_variants": 0, "copies": 0}
+    recent: list[dict[str, str]] = []
     with open(out, "w", encoding="utf-8") as handle:
         for i in range(n):
-            if rng.random() < html_share:
+            is_html = rng.random() < html_share
+            real = counts["html"] < len(pages) if is_html else counts["text"] < len(texts)
+            if not real and recent and rng.random() < copy_share:
+                original = recent[rng.randrange(len(recent))]
+                record = dict(original, id=f"c{i}")
+                if "html" in original:
+                    url = f"{original['url'].rstrip('/')}/copy-{i}"
+                    note = f"<p>Corpus note {i}: this copy was generated for the benchmark run.</p>"
+                    record.update(
+                        url=url,
+                        html=original["html"]
+                        .replace(original["url"], url)
+                        .replace("</body>", note + "</body>", 1),
+                    )
+                else:
+                    record["url"] = f"https://copies.example/article-{i}"
+                counts["copies"] += 1
+            elif is_html:
                 k = counts["html"]
                 url, page = pages[k % len(pages)]
                 if k >= len(pages):
-                    variant = f"Corpus note {i}: this copy was generated for the benchmark run number {i}."
-                    page = page.replace("</body>", f"<p>{variant}</p></body>", 1)
-                    url = f"{url.rstrip('/')}/variant-{i}"
+                    base = k % len(pages)
+                    found = _LANG.search(page[:5000])
+                    pool = [j for j in by_lang[found.group(1).lower() if found else "?"] if j != base]
+                    pool = [j for j in pool if paragraphs[j]] or [base]
+
+                    def swap(m: re.Match[str], pool: list[int] = pool) -> str:
+                        return m.group(1) + rng.choice(paragraphs[rng.choice(pool)]) + m.group(3)
+
+                    new_url = f"{url.rstrip('/')}/variant-{i}"
+                    page = _PARAGRAPH.sub(swap, page.replace(url, new_url))
+                    url = new_url
                     counts["html_variants"] += 1
-                handle.write(json.dumps({"url": url, "html": page, "id": f"h{i}"}) + "\n")
+                record = {"url": url, "html": page, "id": f"h{i}"}
                 counts["html"] += 1
             else:
                 k = counts["text"]
                 text = texts[k % len(texts)]
                 if k >= len(texts):
-                    # Round r pairs each article with the one 97 * r + 1 places on: a new pair every time.
-                    other = texts[(k + 97 * (k // len(texts)) + 1) % len(texts)].split("\n\n")
                     mine = text.split("\n\n")
-                    text = "\n\n".join(mine[: max(2, len(mine) // 2)] + other[len(other) // 2 :])
+                    text = "\n\n".join(
+                        [mine[0]]
+                        + [
+                            (other[j] if j < len(other) else other[-1])
+                            for j in range(1, len(mine))
+                            for other in [texts[rng.randrange(len(texts))].split("\n\n")]
+                        ]
+                    )
                     counts["text_variants"] += 1
-                handle.write(
-                    json.dumps({"url": f"https://bbc.example/article-{i}", "text": text, "id": f"t{i}"})
-                    + "\n"
-                )
+                record = {"url": f"https://bbc.example/article-{i}", "text": text, "id": f"t{i}"}
                 counts["text"] += 1
+            handle.write(json.dumps(record) + "\n")
+            recent.append(record)
+            if len(recent) > RECENT:
+                recent.pop(0)
     return counts
 
 
