@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 import random
+import re
 import resource
 import signal
 import socket
@@ -35,6 +36,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,14 +52,28 @@ def _gunzip_text(path: Path) -> str:
         return handle.read().decode("utf-8", "replace")
 
 
-def build_corpus(eval_dir: Path, n: int, html_share: float, out: Path, seed: int = 3) -> dict[str, int]:
+_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([a-zA-Z]{2})""", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"(<p\b[^>]*>)(.*?)(</p>)", re.IGNORECASE | re.DOTALL)
+# Of the generated records (past the real ones), the share that are copies of a recent record:
+# syndicated wire stories and re-posts are about a fifth to a third of a news crawl.
+COPY_SHARE = 0.25
+RECENT = 300  # copies are made of the last RECENT records (a copy comes soon after its original)
+
+
+def build_corpus(
+    eval_dir: Path, n: int, html_share: float, out: Path, seed: int = 3, copy_share: float = COPY_SHARE
+) -> dict[str, int]:
     """Write N JSONL records (HTML pages and text articles) and return their counts by kind.
 
     Every real page and article is used once before any variant: up to 1,030 HTML pages (fundus +
-    trafilatura's set) and 896 BBC articles, all distinct documents. Past those, a text variant
-    splices the first half of one article to the second half of another (a new, distinct document);
-    an HTML variant is a real page with one added paragraph and its own URL (a near-duplicate, which
-    the pipeline recognises and the floor still pays full price for).
+    trafilatura's set: 628 German, 219 English, 85 without a language, 98 in 8 other languages, by
+    their `<html lang>`) and 896 BBC articles (English). Past those, a `copy_share` of the records are
+    copies of one of the last 300 records under a new URL (an HTML copy gains one paragraph: a near
+    copy; a text copy is word for word: an exact copy), and the rest are new documents: a text
+    variant keeps an article's headline and takes each later paragraph from a random other article;
+    an HTML variant is a real page whose paragraphs (`<p>` contents) come from random other pages in
+    the same language, under its own URL (the page's URL in its markup, canonical link included, is
+    replaced). So the share of copies and of languages stays the same as the corpus grows.
     """
     rng = random.Random(seed)
     pages: list[tuple[str, str]] = []
@@ -77,33 +93,71 @@ def build_corpus(eval_dir: Path, n: int, html_share: float, out: Path, seed: int
         if path is not None:
             pages.append((url, _gunzip_text(path)))
     texts = [p.read_bytes().decode("utf-8", "replace") for p in sorted((eval_dir / "bbc").glob("*/*.txt"))]
-    counts = {"html": 0, "text": 0, "html_variants": 0, "text_variants": 0}
+    # Paragraph pools by page language, for the HTML variants.
+    by_lang: dict[str, list[int]] = {}
+    for k, (_, page) in enumerate(pages):
+        found = _LANG.search(page[:5000])
+        by_lang.setdefault(found.group(1).lower() if found else "?", []).append(k)
+    paragraphs = [[m.group(2) for m in _PARAGRAPH.finditer(page)] for _, page in pages]
+    counts = {"html": 0, "text": 0, "html_variants": 0, "text_variants": 0, "copies": 0}
+    recent: list[dict[str, str]] = []
     with open(out, "w", encoding="utf-8") as handle:
         for i in range(n):
-            if rng.random() < html_share:
+            is_html = rng.random() < html_share
+            real = counts["html"] < len(pages) if is_html else counts["text"] < len(texts)
+            if not real and recent and rng.random() < copy_share:
+                original = recent[rng.randrange(len(recent))]
+                record = dict(original, id=f"c{i}")
+                if "html" in original:
+                    url = f"{original['url'].rstrip('/')}/copy-{i}"
+                    note = f"<p>Corpus note {i}: this copy was generated for the benchmark run.</p>"
+                    record.update(
+                        url=url,
+                        html=original["html"]
+                        .replace(original["url"], url)
+                        .replace("</body>", note + "</body>", 1),
+                    )
+                else:
+                    record["url"] = f"https://copies.example/article-{i}"
+                counts["copies"] += 1
+            elif is_html:
                 k = counts["html"]
                 url, page = pages[k % len(pages)]
                 if k >= len(pages):
-                    variant = f"Corpus note {i}: this copy was generated for the benchmark run number {i}."
-                    page = page.replace("</body>", f"<p>{variant}</p></body>", 1)
-                    url = f"{url.rstrip('/')}/variant-{i}"
+                    base = k % len(pages)
+                    found = _LANG.search(page[:5000])
+                    pool = [j for j in by_lang[found.group(1).lower() if found else "?"] if j != base]
+                    pool = [j for j in pool if paragraphs[j]] or [base]
+
+                    def swap(m: re.Match[str], pool: list[int] = pool) -> str:
+                        return m.group(1) + rng.choice(paragraphs[rng.choice(pool)]) + m.group(3)
+
+                    new_url = f"{url.rstrip('/')}/variant-{i}"
+                    page = _PARAGRAPH.sub(swap, page.replace(url, new_url))
+                    url = new_url
                     counts["html_variants"] += 1
-                handle.write(json.dumps({"url": url, "html": page, "id": f"h{i}"}) + "\n")
+                record = {"url": url, "html": page, "id": f"h{i}"}
                 counts["html"] += 1
             else:
                 k = counts["text"]
                 text = texts[k % len(texts)]
                 if k >= len(texts):
-                    # Round r pairs each article with the one 97 * r + 1 places on: a new pair every time.
-                    other = texts[(k + 97 * (k // len(texts)) + 1) % len(texts)].split("\n\n")
                     mine = text.split("\n\n")
-                    text = "\n\n".join(mine[: max(2, len(mine) // 2)] + other[len(other) // 2 :])
+                    text = "\n\n".join(
+                        [mine[0]]
+                        + [
+                            (other[j] if j < len(other) else other[-1])
+                            for j in range(1, len(mine))
+                            for other in [texts[rng.randrange(len(texts))].split("\n\n")]
+                        ]
+                    )
                     counts["text_variants"] += 1
-                handle.write(
-                    json.dumps({"url": f"https://bbc.example/article-{i}", "text": text, "id": f"t{i}"})
-                    + "\n"
-                )
+                record = {"url": f"https://bbc.example/article-{i}", "text": text, "id": f"t{i}"}
                 counts["text"] += 1
+            handle.write(json.dumps(record) + "\n")
+            recent.append(record)
+            if len(recent) > RECENT:
+                recent.pop(0)
     return counts
 
 
@@ -213,6 +267,103 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+def _tree_cpu(pid: int) -> float:
+    """Return the user + system CPU seconds of a process and its live descendants (children that
+    ended and were waited for count in their parent's cutime/cstime, included here)."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            cpu[int(entry)] = sum(int(f) for f in fields[11:15]) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0.0, [pid]
+    while stack:
+        p = stack.pop()
+        total += cpu.get(p, 0.0)
+        stack.extend(children.get(p, []))
+    return total
+
+
+CHECKPOINTS = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 75_000, 100_000, 250_000, 500_000, 1_000_000)
+
+
+def scale_curve(
+    batches: list[dict[str, Any]], samples: list[dict[str, float]], docs: int, start: float
+) -> list[dict[str, Any]]:
+    """Return the run's figures per segment between checkpoints (1k, 2k, 5k, 10k, 25k, 50k, ...
+    records read): per document, the wall time, each flow-process stage's wall time, the workers'
+    CPU, the flow process's CPU, and the CPU of the process tree and of the Prefect server (from the
+    benchmark's samples nearest the batch's end); with the peak RSS, data directory and load average
+    seen in the segment. Costs that grow from one segment to the next grow with the index."""
+    marks = [c for c in CHECKPOINTS if c < docs] + [docs]
+    rows: list[dict[str, Any]] = []
+    prev: dict[str, Any] | None = None
+
+    def sample_at(t: float) -> dict[str, float]:
+        before = [s for s in samples if s["time"] <= t]
+        return before[-1] if before else (samples[0] if samples else {})
+
+    for mark in marks:
+        hit = next((b for b in batches if b["records"] >= mark), batches[-1] if batches else None)
+        if hit is None or (prev is not None and hit["records"] <= prev["records"]):
+            continue
+        base = prev or {"records": 0, "seconds_by_stage": {}, "worker_cpu_seconds": {}, "time": start}
+        n = hit["records"] - base["records"]
+        here = sample_at(hit["time"])
+        there = sample_at(base["time"]) if prev else {"tree_cpu": 0.0, "server_cpu": 0.0}
+        window = [
+            s for s in samples if (prev is None or s["time"] > base["time"]) and s["time"] <= hit["time"]
+        ]
+
+        def delta(
+            key: str, a: dict[str, Any] = hit, b: dict[str, Any] = base, n: int = n
+        ) -> dict[str, float]:
+            return {
+                k: round(1000 * (v - b.get(key, {}).get(k, 0.0)) / n, 2) for k, v in a.get(key, {}).items()
+            }
+
+        row: dict[str, Any] = {
+            "records": hit["records"],
+            "segment_records": n,
+            "stage_wall_ms_per_doc": delta("seconds_by_stage"),
+            "stage_flow_thread_cpu_ms_per_doc": delta("flow_thread_cpu_seconds"),
+            "worker_cpu_ms_per_doc": delta("worker_cpu_seconds"),
+            "flow_process_cpu_ms_per_doc": round(
+                1000 * (hit["flow_process_cpu_seconds"] - base.get("flow_process_cpu_seconds", 0.0)) / n, 2
+            ),
+        }
+        row["wall_ms_per_doc"] = round(1000 * (hit["time"] - base["time"]) / n, 2)
+        row["docs_per_second"] = (
+            round(n / (hit["time"] - base["time"]), 2) if hit["time"] > base["time"] else None
+        )
+        if here and there:
+            row["tree_cpu_ms_per_doc"] = round(1000 * (here["tree_cpu"] - there["tree_cpu"]) / n, 2)
+            row["server_cpu_ms_per_doc"] = round(1000 * (here["server_cpu"] - there["server_cpu"]) / n, 2)
+        if window:
+            row["peak_rss_mib"] = round(max(s["rss"] for s in window) / 2**20, 1)
+            row["load_average_1min"] = [
+                round(min(s["load"] for s in window), 2),
+                round(max(s["load"] for s in window), 2),
+            ]
+        if here:
+            row["data_dir_mib"] = round(here.get("data_bytes", 0) / 2**20, 1)
+        if here and there and "sink_cpu" in here:
+            # The Elasticsearch server (osmem-server): its CPU and memory, the index's cost there.
+            row["sink_server_cpu_ms_per_doc"] = round(
+                1000 * (here["sink_cpu"] - there.get("sink_cpu", 0.0)) / n, 2
+            )
+            row["sink_server_rss_mib"] = round(here["sink_rss"] / 2**20, 1)
+        rows.append(row)
+        prev = hit
+    return rows
+
+
 def _cpu_seconds(pid: int) -> float:
     """Return the user + system CPU seconds a process has used so far (0 when it is gone)."""
     try:
@@ -274,8 +425,23 @@ def osmem_sink() -> Iterator[dict[str, str]]:
         server.close()
 
 
+def _dir_bytes(path: Path) -> int:
+    """Return the bytes of the files under a directory (0 when it is not there yet)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
+
+
 def run_pipeline(
-    corpus: Path, workers: int, batch_size: int, env: dict[str, str] | None = None, shared: bool = False
+    corpus: Path,
+    workers: int,
+    batch_size: int,
+    env: dict[str, str] | None = None,
+    shared: bool = False,
+    batch_log: Path | None = None,
 ) -> dict[str, Any]:
     """Run `newsdex run` on the corpus in a subprocess; return wall time, peak RSS and the report.
     `shared`: newsdex's shared Prefect server is already up on the data directory (a later command)."""
@@ -317,10 +483,15 @@ def run_pipeline(
         if workers:
             cmd += ["--workers", str(workers)]
         peak = 0
-        sink_cpu = _cpu_seconds(sink_pid) if sink_pid else 0.0
+        sink_cpu_start = _cpu_seconds(sink_pid) if sink_pid else 0.0
         start = time.perf_counter()
         run_env = {**os.environ, **env}
         children_cpu = _children_cpu()
+        samples: list[dict[str, float]] = []
+        log = batch_log or Path(tmp) / "batches.jsonl"
+        log.unlink(missing_ok=True)
+        run_env["NEWSDEX_BATCH_LOG"] = str(log)
+        started = time.time()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=run_env)
         done = threading.Event()
 
@@ -329,11 +500,35 @@ def run_pipeline(
 
         def sample() -> None:
             nonlocal peak, server_pid, server_cpu
+            last = 0.0
             while not done.is_set():
                 if not server_pid and record.exists():  # the shared server the run starts (detached)
                     with contextlib.suppress(OSError, ValueError, KeyError):
                         server_pid = int(json.loads(record.read_text())["pid"])
-                peak = max(peak, _tree_rss(proc.pid) + (_tree_rss(server_pid) if server_pid else 0))
+                        server_cpu = _cpu_seconds(server_pid)
+                rss = _tree_rss(proc.pid) + (_tree_rss(server_pid) if server_pid else 0)
+                peak = max(peak, rss)
+                now = time.time()
+                if now - last >= 2.0:  # the curve's samples: CPU, memory, disk, load
+                    last = now
+                    samples.append(
+                        {
+                            "time": now,
+                            "tree_cpu": _tree_cpu(proc.pid),
+                            "server_cpu": (_cpu_seconds(server_pid) - server_cpu) if server_pid else 0.0,
+                            "rss": rss,
+                            "data_bytes": _dir_bytes(Path(tmp) / "data"),
+                            "load": os.getloadavg()[0],
+                            **(
+                                {
+                                    "sink_rss": _tree_rss(sink_pid),
+                                    "sink_cpu": _cpu_seconds(sink_pid) - sink_cpu_start,
+                                }
+                                if sink_pid
+                                else {}
+                            ),
+                        }
+                    )
                 time.sleep(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -341,7 +536,7 @@ def run_pipeline(
         proc.wait()
         wall = time.perf_counter() - start
         run_cpu = _children_cpu() - children_cpu
-        sink_cpu = _cpu_seconds(sink_pid) - sink_cpu if sink_pid else 0.0
+        sink_cpu = _cpu_seconds(sink_pid) - sink_cpu_start if sink_pid else 0.0
         done.set()
         sampler.join()
         server_cpu = _cpu_seconds(server_pid) - server_cpu if server_pid else 0.0
@@ -360,16 +555,25 @@ def run_pipeline(
         )
         search = _search_seconds(Path(tmp) / "data", run_env)
         distinct = set()
+        languages: Counter[str] = Counter()
         for line in (Path(tmp) / "docs.jsonl").read_text(encoding="utf-8").splitlines():
             doc = json.loads(line)
+            languages[str(doc.get("language"))] += 1
             if not doc.get("duplicate_of") and doc.get("language") in DEFAULT_SPACY_MODELS:
                 distinct.add(int(doc["input"]["line"]))
         index_bytes = sum(p.stat().st_size for p in (Path(tmp) / "data").glob("*.sqlite*"))
+        data_bytes = _dir_bytes(Path(tmp) / "data")
+        batches = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {
         "wall_seconds": wall,
         "peak_rss_bytes": peak,
         "report": data,
         "data_dir_bytes": index_bytes,
+        "data_dir_all_bytes": data_bytes,
+        "languages": dict(languages.most_common()),
+        "batches": batches,
+        "samples": samples,
+        "started": started,
         "exit_code": proc.returncode,
         "ner_lines": distinct,
         "sink_server_cpu_seconds": sink_cpu,
@@ -432,6 +636,11 @@ def main(argv: list[str] | None = None) -> int:
         "(in memory, the dev extra), which measures our bulk path, not a real cluster's speed",
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--batch-log",
+        type=Path,
+        help="keep the run's per-batch figures (JSON lines, written as the run goes) in this file",
+    )
     args = parser.parse_args(argv)
     cores = args.workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
@@ -446,7 +655,14 @@ def main(argv: list[str] | None = None) -> int:
             # The floor is measured before and after the run and averaged: this VM's speed drifts
             # (±15 % within minutes), and the run sits between the two.
             before = None if args.skip_floor else measure_floor(corpus)
-            run = run_pipeline(corpus, args.workers, args.batch_size, env, shared=args.prefect == "shared")
+            run = run_pipeline(
+                corpus,
+                args.workers,
+                args.batch_size,
+                env,
+                shared=args.prefect == "shared",
+                batch_log=args.batch_log,
+            )
         after = None if args.skip_floor else measure_floor(corpus)
         floor = (
             {} if before is None or after is None else floor_figures([before, after], cores, run["ner_lines"])
@@ -480,6 +696,7 @@ def main(argv: list[str] | None = None) -> int:
             "docs_per_second_by_stage": {k: round(args.docs / v, 1) for k, v in stage_seconds.items() if v},
             "seconds_by_stage": stages,
             "worker_cpu_seconds_by_stage": worker_cpu,
+            "flow_thread_cpu_seconds_by_stage": report.get("flow_thread_cpu_seconds_by_stage", {}),
             "background_seconds_by_stage": report.get("background_seconds_by_stage", {}),
             "flow_process_cpu_seconds": report.get("flow_process_cpu_seconds"),
             # The run's process tree (flow process and workers, from process start to exit), and the
@@ -493,6 +710,15 @@ def main(argv: list[str] | None = None) -> int:
                 else {}
             ),
             "data_dir_mib": round(run["data_dir_bytes"] / 2**20, 1),
+            "data_dir_all_mib": round(run["data_dir_all_bytes"] / 2**20, 1),
+            "cpu_ms_per_doc": round(
+                1000 * (run["cpu_seconds"] + run["prefect_server_cpu_seconds"]) / args.docs, 2
+            ),
+            "load_average_1min": [
+                round(min((s["load"] for s in run["samples"]), default=0.0), 2),
+                round(max((s["load"] for s in run["samples"]), default=0.0), 2),
+            ],
+            "languages": run["languages"],
             "search_seconds": run["search_seconds"],
             "indexed": report["outcomes"]["indexed_new"],
             "replaced_same_id": report["outcomes"]["indexed_replaced"],
@@ -515,7 +741,12 @@ def main(argv: list[str] | None = None) -> int:
             result["share_of_floor_strict_cpu"] = round(
                 floor["cpu_strict_one_core"] / (run["cpu_seconds"] + run["prefect_server_cpu_seconds"]), 3
             )
+    # The scale curve: per-document costs in segments of the run (printed), and every batch's
+    # cumulative figures (in the --json file only).
+    result["run"]["scale_curve"] = scale_curve(run["batches"], run["samples"], args.docs, run["started"])
     print(json.dumps(result, indent=2))
+    result["run"]["batches"] = run["batches"]
+    result["run"]["samples"] = run["samples"]
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

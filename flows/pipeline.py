@@ -7,6 +7,7 @@ glue in flows/stages.py. Retries sit on the index write only (the one transient 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -250,6 +251,7 @@ def run_pipeline(
     pool = source.pool
     writer = SinkWriter(index, lambda docs: _as_task(index_task, docs, index))
     stop = StopRequest()
+    batch_log = bool(os.environ.get(timeline.BATCH_LOG))
     try:
         with stop.installed():
             for batch in source:
@@ -257,6 +259,19 @@ def run_pipeline(
                 if not report.batches and not report.batches_skipped:
                     timeline.mark("first_batch")
                 _run_batch(batch, settings, state, index, pool, writer, rejects, report, written_ids, stop)
+                if batch_log:
+                    timeline.batch_figures(
+                        {
+                            "records": report.records,
+                            "seconds_by_stage": {k: round(v, 3) for k, v in report.seconds.items()},
+                            "flow_thread_cpu_seconds": {k: round(v, 3) for k, v in report.stage_cpu.items()},
+                            "worker_cpu_seconds": {
+                                k: round(v, 3) for k, v in getattr(pool, "cpu_seconds", {}).items()
+                            },
+                            "flow_process_cpu_seconds": round(time.process_time() - cpu_at_start, 3),
+                            "background_index_seconds": round(writer.background, 3),
+                        }
+                    )
                 if progress:
                     progress(report)
             with _Stopwatch(report, stop)("index"):
@@ -570,6 +585,7 @@ class _Stopwatch:
         self.stop = stop
         self.stage = ""
         self.start = 0.0
+        self.cpu = 0.0
 
     def __call__(self, stage: str) -> _Stopwatch:
         self.stage = stage
@@ -579,9 +595,11 @@ class _Stopwatch:
         if self.stop is not None:
             self.stop.check()
         self.start = time.perf_counter()
+        self.cpu = time.thread_time()
 
     def __exit__(self, *exc: object) -> None:
         self.report.seconds[self.stage] += time.perf_counter() - self.start
+        self.report.stage_cpu[self.stage] += time.thread_time() - self.cpu
 
 
 def _write_jsonl(path: Path, index: Any, ids: list[str]) -> None:

@@ -39,6 +39,8 @@ class RunReport:
     dropped_lines: Counter[str] = field(default_factory=Counter)
     kept_whole: int = 0
     seconds: Counter[str] = field(default_factory=Counter)
+    # CPU of the flow's thread in each stage (wall time under load counts the other jobs too).
+    stage_cpu: Counter[str] = field(default_factory=Counter)
     worker_seconds: Counter[str] = field(default_factory=Counter)
     background_seconds: Counter[str] = field(default_factory=Counter)
     flow_cpu_seconds: float = 0.0
@@ -92,6 +94,7 @@ class RunReport:
             "dropped_lines_by_reason": dict(sorted(self.dropped_lines.items())),
             "documents_kept_whole": self.kept_whole,
             "seconds_by_stage": {k: round(v, 3) for k, v in self.seconds.items()},
+            "flow_thread_cpu_seconds_by_stage": {k: round(v, 3) for k, v in self.stage_cpu.items()},
             "worker_cpu_seconds_by_stage": {k: round(v, 3) for k, v in self.worker_seconds.items()},
             # Stage time that ran in a background thread while the flow did something else.
             "background_seconds_by_stage": {k: round(v, 3) for k, v in self.background_seconds.items() if v},

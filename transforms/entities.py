@@ -43,6 +43,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
@@ -943,6 +944,47 @@ def _same_person(a: str, b: str) -> bool:
     return JaroWinkler.similarity(first_a, first_b) >= FIRSTNAME_SIMILARITY
 
 
+class KnownPeople:
+    """The canonical person names of the alias table, to find the first (in sorted order) that
+    `_same_person` joins a new name to without comparing it with every one: the table grows with
+    every person the index has seen, so a scan made each batch cost more than the last.
+
+    Candidates come from the surnames `ratio` puts at SURNAME_SIMILARITY or above (rapidfuzz over
+    the surnames of compatible lengths: a ratio of at least s means the lengths differ by at most
+    (1 - s) of their sum); each candidate is then checked with `_same_person` itself, so the answer
+    is the one the full scan gives.
+    """
+
+    def __init__(self, canonicals: Iterable[str]) -> None:
+        names = sorted(set(canonicals))
+        self.rank = {name: i for i, name in enumerate(names)}
+        self.by_surname: dict[str, list[str]] = defaultdict(list)
+        for name in names:
+            tokens = _fold(name).split()
+            if len(tokens) >= 2:  # `_same_person` joins full names only
+                self.by_surname[tokens[-1]].append(name)
+        self.by_length: dict[int, list[str]] = defaultdict(list)
+        for surname in self.by_surname:
+            self.by_length[len(surname)].append(surname)
+
+    def first_same_person(self, name: str) -> str | None:
+        """Return the first known canonical (sorted order) that is the same person as `name`."""
+        tokens = _fold(name).split()
+        if len(tokens) < 2:
+            return None
+        surname = tokens[-1]
+        slack = 1 - SURNAME_SIMILARITY / 100
+        found: list[str] = []
+        for length, surnames in self.by_length.items():
+            if abs(length - len(surname)) > slack * (length + len(surname)) + 1e-9:
+                continue
+            for other, _score, _ in process.extract(
+                surname, surnames, scorer=ratio, score_cutoff=SURNAME_SIMILARITY, limit=None
+            ):
+                found.extend(self.by_surname[other])
+        return next((c for c in sorted(found, key=self.rank.__getitem__) if _same_person(c, name)), None)
+
+
 def _group_head(group: list[str], counter: Counter[str]) -> str:
     """Return the group's canonical form: the longest form whose words hold another form's, then
     the majority surname spelling, then first name, then count (a name is never shortened)."""
@@ -1001,12 +1043,12 @@ def canonicalise(
             else:
                 pending.append(name)
         if kind == "person":
-            known_canonicals = sorted(set(known.values()))
+            known_people = KnownPeople(known.values()) if pending else None
             groups: list[list[str]] = []
             for name in sorted(pending, key=lambda n: (-len(n.split()), -counter[n], n)):
                 target = next((g for g in groups if _same_person(g[0], name)), None)
                 if target is None:
-                    match = next((c for c in known_canonicals if _same_person(c, name)), None)
+                    match = known_people.first_same_person(name) if known_people else None
                     if match and not _extends(name, match):
                         mapping[kind][name] = match
                         learned[kind][_fold(name)] = match

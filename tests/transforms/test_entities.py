@@ -240,6 +240,69 @@ def test_a_known_shorter_canonical_does_not_shorten_a_longer_name() -> None:
     assert entities[0]["person"] == ["Oscar Luigi Scalfaro"]
 
 
+def test_a_new_name_joins_the_same_known_person_as_a_scan_of_the_whole_table_would() -> None:
+    # The alias table grows with every person the index has seen; the lookup of a new name's known
+    # canonical must pick the one a scan of the whole table in sorted order picks (spelling
+    # variants of surname and first name, initials, names of one word, accents, near misses).
+    import random
+
+    from newsdex.transforms.entities import KnownPeople, _same_person
+
+    rng = random.Random(5)
+    firsts = [
+        "Sergei",
+        "Sergey",
+        "Anna",
+        "Ana",
+        "J.",
+        "John",
+        "Jon",
+        "Maria",
+        "Marie",
+        "Łukasz",
+        "Lukas",
+        "Ö",
+    ]
+    surnames = [
+        "Ryabkov",
+        "Rjabkow",
+        "Ryabkova",
+        "Smith",
+        "Smyth",
+        "Smit",
+        "Müller",
+        "Mueller",
+        "Muller",
+        "Li",
+        "Lee",
+        "Scalfaro",
+        "Scalfari",
+        "Nowak",
+        "Novak",
+        "Ng",
+        "O'Brien",
+        "Obrien",
+        "Xu",
+    ]
+
+    def person() -> str:
+        return f"{rng.choice(firsts)} {rng.choice(surnames)}{rng.choice(['', '', 'e', 's'])}"
+
+    known = sorted({person() for _ in range(400)} | {"Madonna", "Kylie", "Smith"})
+    table = KnownPeople(known)
+    news = [person() for _ in range(300)] + ["Madonna", "Kylie Minogue", "X Ng", "Ann Li", "Jo Xu"]
+    matched = 0
+    for name in news:
+        expected = next((c for c in known if _same_person(c, name)), None)
+        assert table.first_same_person(name) == expected, name
+        matched += expected is not None
+    assert 0 < matched < len(news)  # the set has joins and new people both
+    # Through canonicalise: a variant spelling takes the known canonical.
+    doc = resolve_document([Mention("person", "Sergey Ryabkov")])
+    entities, _, _ = canonicalise([doc], {"person": {"sergei ryabkov": "Sergei Ryabkov", "x": "Smith"}})
+    assert entities[0]["person"] == ["Sergei Ryabkov"]
+
+
 @pytest.mark.parametrize(
     ("text", "places"),
     [
