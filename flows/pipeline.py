@@ -156,6 +156,14 @@ def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]
     return docs, counts
 
 
+@task(name="passages", cache_policy=NO_CACHE)
+def passages_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
+    """Find the passages the batch shares with other documents; link both ends."""
+    docs, links, counts = stages.passages_batch(docs, index.passage_df, index.passage_candidates)
+    counts["indexed_documents_linked"] = index.add_passage_links(links) if links else 0
+    return docs, counts
+
+
 @task(
     name="index",
     cache_policy=NO_CACHE,
@@ -530,6 +538,9 @@ def _run_batch(
             index.refresh()
         docs, story_counts = _as_task(stories_task, docs, index)
     report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
+    with clock("passages"):
+        docs, passage_counts = _as_task(passages_task, docs, index)
+    report.notes.update({f"passages_{k}": v for k, v in passage_counts.items() if v})
     # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
     state.record_lines(seen_lines)
 

@@ -39,6 +39,15 @@ from newsdex.transforms.entities import (
 from newsdex.transforms.html import ExtractionRejected, extract_html
 from newsdex.transforms.language import dominant_language
 from newsdex.transforms.metadata import normalise_document
+from newsdex.transforms.passages import (
+    BOILERPLATE_DOCS,
+    Text,
+    find_links,
+    linked_documents,
+    merge_links,
+    passage_keys,
+    split_passages,
+)
 from newsdex.transforms.record import Document, RawRecord, Rejection
 from newsdex.transforms.stories import (
     SAME_STORY,
@@ -512,3 +521,60 @@ def _cached_vector(
     if item["id"] not in cache:
         cache[item["id"]] = vector(item.get("story_terms") or [], df, n_docs)
     return cache[item["id"]]
+
+
+# --- shared passages -----------------------------------------------------------------------------
+def passages_batch(
+    docs: list[Document],
+    passage_df: Callable[[list[str]], dict[str, int]],
+    passage_candidates: Callable[[list[tuple[str, list[str]]]], dict[str, list[dict[str, Any]]]],
+) -> tuple[list[Document], dict[str, list[tuple[str, str]]], Counter[str]]:
+    """Find the passages each canonical of the batch shares with other canonicals (indexed, or earlier
+    in the batch) of other sources; return the batch, the links to add to indexed documents
+    ({indexed id: [(its passage text, batch document id)]}), and counts.
+
+    Both ends of a link are recorded: the batch document now, the indexed one through the returned
+    links (written by the index in one read-modify-write), so a later document quoting an earlier
+    one links both ways and a re-run adds nothing new.
+    """
+    originals = [d for d in docs if not d.duplicate_of]
+    texts: dict[str, Text] = {}
+    for doc in docs:
+        doc.shared_passages, doc.passage_links, doc.passage_keys = [], 0, []
+    for doc in originals:
+        texts[doc.id] = Text(doc.id, doc.source_domain, split_passages(doc.body))
+        doc.passage_keys = passage_keys(texts[doc.id].passages)
+    df = passage_df(sorted({k for d in originals for k in d.passage_keys}))
+    batch_df: Counter[str] = Counter(k for d in originals for k in d.passage_keys)
+    common = {k for k in batch_df if df.get(k, 0) + batch_df[k] > BOILERPLATE_DOCS}
+    lookups = [(d.id, [k for k in d.passage_keys if k not in common]) for d in originals]
+    found = passage_candidates([(own, keys) for own, keys in lookups if keys])
+    additions: dict[str, list[tuple[str, str]]] = {d.id: [] for d in originals}
+    partner: dict[str, list[tuple[str, str]]] = {}
+    posting: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    for doc, (_, keys) in zip(originals, lookups, strict=True):
+        others = {
+            c["id"]: Text(c["id"], c.get("source_domain"), split_passages(c.get("body") or ""))
+            for c in found.get(doc.id, [])
+            if c["id"] not in texts
+        }
+        for other_id in dict.fromkeys(i for k in keys for i in posting.get(k, ())):
+            others.setdefault(other_id, texts[other_id])
+        for other_id, pairs in find_links(texts[doc.id], others.values()).items():
+            for mine, theirs_list in pairs.items():
+                additions[doc.id].append((mine, other_id))
+                for theirs in theirs_list:
+                    target = additions.get(other_id) if other_id in texts else None
+                    (target if target is not None else partner.setdefault(other_id, [])).append(
+                        (theirs, doc.id)
+                    )
+            counts["linked"] += 1
+        for key in keys:
+            posting.setdefault(key, []).append(doc.id)
+    for doc in originals:
+        order = [p.text for p in texts[doc.id].passages]
+        doc.shared_passages = merge_links([], additions[doc.id], order)
+        doc.passage_links = linked_documents(doc.shared_passages)
+        counts["documents_with_shared_passages"] += bool(doc.passage_links)
+    return docs, partner, counts
