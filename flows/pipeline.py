@@ -157,9 +157,14 @@ def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]
 
 
 @task(name="passages", cache_policy=NO_CACHE)
-def passages_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
+def passages_task(docs: list[Document], index: Any, state: RunState) -> tuple[list[Document], Any]:
     """Find the passages the batch shares with other documents; link both ends."""
-    docs, links, counts = stages.passages_batch(docs, index.passage_df, index.passage_candidates)
+    docs, links, counts = stages.passages_batch(
+        docs,
+        index.passage_df,
+        index.passage_candidates,
+        lambda keys: state.template_lines(keys, stages.TEMPLATE_MIN_DOCS),
+    )
     counts["indexed_documents_linked"] = index.add_passage_links(links) if links else 0
     return docs, counts
 
@@ -538,11 +543,12 @@ def _run_batch(
             index.refresh()
         docs, story_counts = _as_task(stories_task, docs, index)
     report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
-    with clock("passages"):
-        docs, passage_counts = _as_task(passages_task, docs, index)
-    report.notes.update({f"passages_{k}": v for k, v in passage_counts.items() if v})
-    # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
+    # Template evidence counts documents, so it is recorded now: the next batch's templates need it,
+    # and so does this batch's passage matching (a site's template line is no shared passage).
     state.record_lines(seen_lines)
+    with clock("passages"):
+        docs, passage_counts = _as_task(passages_task, docs, index, state)
+    report.notes.update({f"passages_{k}": v for k, v in passage_counts.items() if v})
 
     def written(counts: dict[str, Any], refused: set[str]) -> None:
         report.indexed_new += counts["indexed"]

@@ -528,6 +528,7 @@ def passages_batch(
     docs: list[Document],
     passage_df: Callable[[list[str]], dict[str, int]],
     passage_candidates: Callable[[list[tuple[str, list[str]]]], dict[str, list[dict[str, Any]]]],
+    template_lines: Callable[[list[str]], set[str]] = lambda keys: set(),
 ) -> tuple[list[Document], dict[str, list[tuple[str, str]]], Counter[str]]:
     """Find the passages each canonical of the batch shares with other canonicals (indexed, or earlier
     in the batch) of other sources; return the batch, the links to add to indexed documents
@@ -541,21 +542,35 @@ def passages_batch(
     texts: dict[str, Text] = {}
     for doc in docs:
         doc.shared_passages, doc.passage_links, doc.passage_keys = [], 0, []
+    # A batch document's paragraphs that are some site's template lines (learned across sources and
+    # runs) are not looked up: a link needs the later document's passage to be news text.
+    template = template_lines(
+        [k for d in originals for k in template_candidates(d.body.split("\n\n")).values()]
+    )
     for doc in originals:
-        texts[doc.id] = Text(doc.id, doc.source_domain, split_passages(doc.body))
-        doc.passage_keys = passage_keys(texts[doc.id].passages)
+        every = split_passages(doc.body)
+        doc.passage_keys = passage_keys(every)
+        texts[doc.id] = Text(
+            doc.id, doc.source_domain, split_passages(doc.body, template) if template else every
+        )
     df = passage_df(sorted({k for d in originals for k in d.passage_keys}))
     batch_df: Counter[str] = Counter(k for d in originals for k in d.passage_keys)
     common = {k for k in batch_df if df.get(k, 0) + batch_df[k] > BOILERPLATE_DOCS}
-    lookups = [(d.id, [k for k in d.passage_keys if k not in common]) for d in originals]
+    lookups = [(d.id, [k for k in passage_keys(texts[d.id].passages) if k not in common]) for d in originals]
     found = passage_candidates([(own, keys) for own, keys in lookups if keys])
     additions: dict[str, list[tuple[str, str]]] = {d.id: [] for d in originals}
     partner: dict[str, list[tuple[str, str]]] = {}
     posting: dict[str, list[str]] = {}
     counts: Counter[str] = Counter()
+    # The indexed candidates' template lines too: two sites that republished articles of a third carry
+    # its standing line, one of them maybe with a typo the other's exact copy shows to be the template.
+    bodies = {c["id"]: c.get("body") or "" for cs in found.values() for c in cs if c["id"] not in texts}
+    template |= template_lines(
+        [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
+    )
     for doc, (_, keys) in zip(originals, lookups, strict=True):
         others = {
-            c["id"]: Text(c["id"], c.get("source_domain"), split_passages(c.get("body") or ""))
+            c["id"]: Text(c["id"], c.get("source_domain"), split_passages(bodies[c["id"]], template))
             for c in found.get(doc.id, [])
             if c["id"] not in texts
         }

@@ -11,7 +11,9 @@ in common, covering at least MIN_COVER of the shorter passage. A common phrase s
 words ("the prime minister said on Tuesday") is not a shared passage.
 
 What is not text reuse: a copy of the document (`duplicate_of`: only canonicals are compared), the
-same site's own lines (same source domain: template lines, a standing paragraph), and a key carried
+same site's own lines (same source domain: template lines, a standing paragraph), a line the template
+learner marks as some site's template (a site republishing another's article copies its furniture
+too: flows/stages.py passes them as `skip`), and a key carried
 by more than BOILERPLATE_DOCS documents (a cookie notice, a wire agency's standard footer across many
 outlets): such keys are not looked up.
 """
@@ -19,7 +21,7 @@ outlets): such keys are not looked up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -46,15 +48,16 @@ class Passage:
     words: tuple[str, ...]
 
 
-def split_passages(body: str) -> list[Passage]:
+def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
     """Return the passages of a body: each paragraph of at least MIN_WORDS words, and each sentence
-    of at least MIN_WORDS words of a paragraph with more than one sentence."""
+    of at least MIN_WORDS words of a paragraph with more than one sentence; paragraphs whose
+    `line_key` is in `skip` (template lines) give none."""
     out: list[Passage] = []
     seen: set[tuple[str, ...]] = set()
     for paragraph in body.split("\n"):
         paragraph = paragraph.strip()
         folded = tuple(line_key(paragraph).split())
-        if len(folded) < MIN_WORDS:
+        if len(folded) < MIN_WORDS or " ".join(folded) in skip:
             continue
         pieces = [paragraph, *(s for s in SENTENCE_END.split(paragraph) if s.strip())]
         if len(pieces) == 2:
