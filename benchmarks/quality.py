@@ -851,7 +851,8 @@ def build_passages_set(
 
     Every record gets a site (`url` on one of PASSAGE_SITES). Kinds: `quote` articles carry one
     paragraph (at least 12 words) of another site's article, lightly edited (exact, punctuation, case
-    or one word changed; as a paragraph of its own or appended to one of theirs): the gold links.
+    or one word changed; as a paragraph of its own, appended to one of theirs, or quoted inside a
+    sentence of theirs): the gold links.
     `phrase` articles carry only a 5-11 word phrase of another's sentence; `copy` records are another
     site's whole article (a duplicate, not a link); every article of a site carries the site's standing
     line; `plain` articles only that. The base articles share no 10-word
@@ -896,11 +897,18 @@ def build_passages_set(
         quote, edit = _edit_lightly(rng.choice(paragraphs), rng, vocabulary)
         parts = target.split("\n\n")
         at = rng.randrange(1, len(parts))
-        if rng.random() < 0.5:
+        where = rng.choice(("paragraph", "appended", "inside"))
+        if where == "paragraph":
             parts.insert(at, quote)
-        else:
+        elif where == "appended":
             parts[at] = parts[at] + " " + quote
-        qid = f"{tid}~quote-{edit}"
+        else:
+            # Inside a sentence of the quoting article, attributed before and after.
+            parts[at] = (
+                f'{parts[at]} One report put it this way: "{quote.rstrip(".")}", the paper said on Monday.'
+            )
+
+        qid = f"{tid}~quote-{edit}-{where}"
         add(qid, "\n\n".join(parts), "quote", rng.choice([s for s in PASSAGE_SITES if s != site_of[sid]]))
         quoted_by[sid] = site_of[qid]
         gold.add(tuple(sorted((sid, qid))))
@@ -980,9 +988,12 @@ def eval_passages(eval_dir: Path, workers: int) -> dict[str, Any]:
     one_way = {p for p in predicted if (p[0], p[1]) not in directed or (p[1], p[0]) not in directed}
     tp = predicted & gold
     by_edit: dict[str, list[int]] = {}
+    by_place: dict[str, list[int]] = {}
     for pair in gold:
-        quoter = next((r for r in pair if kinds.get(r) == "quote"), "?-?")
-        by_edit.setdefault(quoter.rsplit("-", 1)[1], [0, 0])[pair in tp] += 1
+        quoter = next((r for r in pair if kinds.get(r) == "quote"), "?~quote-?-?")
+        edit, place = quoter.split("~quote-")[1].split("-")
+        by_edit.setdefault(edit, [0, 0])[pair in tp] += 1
+        by_place.setdefault(place, [0, 0])[pair in tp] += 1
     wrong = sorted(predicted - gold)
     return {
         "records": len(records),
@@ -995,6 +1006,7 @@ def eval_passages(eval_dir: Path, workers: int) -> dict[str, Any]:
         "recall": round(len(tp) / len(gold), 4) if gold else 1.0,
         "links_one_way": len(one_way),
         "recall_by_edit": {k: f"{v[1]}/{v[0] + v[1]}" for k, v in sorted(by_edit.items())},
+        "recall_by_place": {k: f"{v[1]}/{v[0] + v[1]}" for k, v in sorted(by_place.items())},
         "wrong_links": [[a, kinds.get(a), b, kinds.get(b)] for a, b in wrong[:10]],
         "missed_links": sorted(gold - predicted)[:10],
         "seconds": round(seconds, 1),

@@ -9,8 +9,10 @@ Readers (Kibana, `newsdex search`) use the read alias `<prefix>`; the pipeline w
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from elastic_transport import ConnectionTimeout, TlsError
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from newsdex import mappings
+from newsdex.connectors.embedded import overlapping
 from newsdex.connectors.hits import (
     DATE_FACET_SIZE,
     DATE_FACETS,
@@ -593,6 +596,50 @@ class ElasticIndex:
                 raise RuntimeError(f"could not update copies: {item}")
         self._call(self.es.indices.refresh, index=self.write_alias)
         self._touched.clear()
+
+    # --- concurrent runs ---------------------------------------------------------------------
+    # Batches written, by run, in their own small index; marks are the writing machines' clocks, so
+    # a batch counts as written CLOCK_MARGIN seconds later than its clock says (other machines' clocks
+    # may be behind or ahead by that much).
+    CLOCK_MARGIN = 120.0
+
+    @property
+    def batch_log_index(self) -> str:
+        """Return the name of the index of written batches."""
+        return f"{self.prefix}-batch-log"
+
+    def lookup_mark(self) -> float:
+        """Return the mark a batch takes before its lookups (this machine's clock)."""
+        return time.time()
+
+    def log_batch(self, run_id: str, looked: float, ids: list[str]) -> None:
+        """Log a batch written (called once its write is acknowledged): its run, marks and ids."""
+        self._call(
+            self.es.index,
+            index=self.batch_log_index,
+            document={"run_id": run_id, "looked": looked, "written": time.time(), "ids": json.dumps(ids)},
+            refresh=True,
+        )
+
+    def concurrent_ids(self, run_id: str) -> list[str]:
+        """Return the ids of this run's batches that may have missed another run's batch."""
+        if not self._call(self.es.indices.exists, index=self.batch_log_index):
+            return []
+        rows = [
+            hit["_source"]
+            for hit in helpers.scan(self.es, index=self.batch_log_index, query={"query": {"match_all": {}}})
+        ]
+        own = [r for r in rows if r["run_id"] == run_id]
+        if not own:
+            return []
+        margin = self.CLOCK_MARGIN
+        others = [(r["written"] + margin, r["looked"] - margin) for r in rows if r["run_id"] != run_id]
+        return [
+            i
+            for r in own
+            if overlapping((r["looked"] - margin, r["written"] + margin), others)
+            for i in json.loads(r["ids"])
+        ]
 
     # --- shared passages ---------------------------------------------------------------------
     def passage_df(self, keys: Iterable[str]) -> dict[str, int]:

@@ -74,6 +74,9 @@ CREATE INDEX IF NOT EXISTS passage_keys_key ON passage_keys(key);
 CREATE INDEX IF NOT EXISTS passage_keys_id ON passage_keys(id);
 CREATE TABLE IF NOT EXISTS passage_df (key TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS passage_links (id TEXT PRIMARY KEY, links INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batch_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, looked INTEGER NOT NULL, ids TEXT NOT NULL
+);
 """
 
 
@@ -234,6 +237,34 @@ class EmbeddedIndex:
         for doc_id, doc in _rows_in(self.conn, "SELECT id, doc FROM documents WHERE id IN ({})", ids):
             out[doc_id] = json.loads(doc)
         return out
+
+    # --- concurrent runs ---------------------------------------------------------------------
+    def lookup_mark(self) -> int:
+        """Return the mark a batch takes before its lookups: the last logged write's number."""
+        return self.conn.execute("SELECT coalesce(max(seq), 0) FROM batch_log").fetchone()[0]
+
+    def log_batch(self, run_id: str, looked: int, ids: list[str]) -> None:
+        """Log a batch written (after its documents): its run, its lookup mark, its ids. The log's
+        number orders it among every run's writes (SQLite serialises them)."""
+        with transaction(self.conn) as conn:
+            conn.execute(
+                "INSERT INTO batch_log (run_id, looked, ids) VALUES (?,?,?)",
+                (run_id, looked, json.dumps(ids)),
+            )
+
+    def concurrent_ids(self, run_id: str) -> list[str]:
+        """Return the ids of this run's batches that may have missed another run's batch (see
+        `overlapping`)."""
+        own = self.conn.execute(
+            "SELECT seq, looked, ids FROM batch_log WHERE run_id = ?", (run_id,)
+        ).fetchall()
+        if not own:
+            return []
+        others = self.conn.execute(
+            "SELECT seq, looked FROM batch_log WHERE run_id != ? AND seq > ?",
+            (run_id, min(r[1] for r in own)),
+        ).fetchall()
+        return [i for seq, looked, ids in own if overlapping((looked, seq), others) for i in json.loads(ids)]
 
     # --- shared passages ---------------------------------------------------------------------
     def passage_df(self, keys: Iterable[str]) -> dict[str, int]:
@@ -679,6 +710,17 @@ class EmbeddedIndex:
             "by_source": dict(by_source),
             "by_language": dict(by_lang),
         }
+
+
+def overlapping(mine: tuple[float, float], others: Iterable[tuple[float, float]]) -> bool:
+    """Return True when a batch (lookup mark, write mark) may have missed one of `others` (write mark,
+    lookup mark), or it may have missed this one: each was written after the other looked.
+
+    Two batches of different runs miss each other only then (neither was visible to the other's
+    lookups), so only such batches need the end-of-run checks; a run alone needs none.
+    """
+    looked, written = mine
+    return any(o_written > looked and written > o_looked for o_written, o_looked in others)
 
 
 # The row of story_df that counts the canonical documents (no term is empty).

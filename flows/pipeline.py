@@ -188,6 +188,20 @@ def reconcile_task(ids: list[str], index: Any) -> int:
     return index.merge_canonicals(stages.reconcile_canonicals(ids, index.get, index.canonicals_sharing))
 
 
+@task(name="reconcile-passages", cache_policy=NO_CACHE)
+def reconcile_passages_task(ids: list[str], index: Any, state: RunState) -> int:
+    """Link the passages this run's documents share with a concurrent run's; return documents changed."""
+    index.refresh()
+    links = stages.reconcile_passages(
+        ids,
+        index.get,
+        index.passage_df,
+        index.passage_candidates,
+        lambda keys: state.template_lines(keys, stages.TEMPLATE_MIN_DOCS),
+    )
+    return index.add_passage_links(links) if links else 0
+
+
 @task(name="reconcile-stories", cache_policy=NO_CACHE)
 def reconcile_stories_task(ids: list[str], index: Any) -> int:
     """Merge the stories of this run's documents that the finished index shows to be one; return how many."""
@@ -277,10 +291,19 @@ def run_pipeline(
             timeline.mark("last_batch_done")
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
+            # Stories and passage links are decided as batches are written; only a batch that another
+            # run wrote beside (each written after the other looked: neither saw the other) can have
+            # missed a document, so only its documents are checked again against the finished index.
+            at_risk = index.concurrent_ids(run_id) if written_ids else []
+            report.notes["documents_checked_at_end"] += len(at_risk)
             with _Stopwatch(report, stop)("stories"):
-                stories_merged = _as_task(reconcile_stories_task, written_ids, index) if written_ids else 0
+                stories_merged = _as_task(reconcile_stories_task, at_risk, index) if at_risk else 0
             if stories_merged:
                 report.notes["stories_merged_at_end"] += stories_merged
+            with _Stopwatch(report, stop)("passages"):
+                linked = _as_task(reconcile_passages_task, at_risk, index, state) if at_risk else 0
+            if linked:
+                report.notes["passages_linked_at_end"] += linked
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
@@ -520,6 +543,8 @@ def _run_batch(
         report.dropped_lines.update(doc.dropped_lines)
         report.kept_whole += doc.kept_whole
     before = len(docs)
+    # Before this batch's first lookup: which other runs' writes it could not see (`concurrent_ids`).
+    looked = index.lookup_mark()
     with clock("dedup"):
         docs, dup_counts = _as_task(dedup_task, docs, index)
     report.same_id_replaced += before - len(docs)
@@ -562,6 +587,7 @@ def _run_batch(
             {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]},
             [(k, i if i in kept else None) for k, i in zip(batch.record_keys, prepared_ids, strict=True)],
         )
+        index.log_batch(report.run_id, looked, ids)
 
     with clock("index"):
         writer.submit(docs, written)

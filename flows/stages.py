@@ -593,3 +593,46 @@ def passages_batch(
         doc.passage_links = linked_documents(doc.shared_passages)
         counts["documents_with_shared_passages"] += bool(doc.passage_links)
     return docs, partner, counts
+
+
+def reconcile_passages(
+    ids: list[str],
+    get: Callable[[list[str]], dict[str, dict[str, Any]]],
+    passage_df: Callable[[list[str]], dict[str, int]],
+    passage_candidates: Callable[[list[tuple[str, list[str]]]], dict[str, list[dict[str, Any]]]],
+    template_lines: Callable[[list[str]], set[str]] = lambda keys: set(),
+    chunk: int = 200,
+) -> dict[str, list[tuple[str, str]]]:
+    """Return the links to add ({id: [(its passage text, other id)]}, both ends) for passages this
+    run's documents share with documents a concurrent run wrote while they were looked up."""
+    links: dict[str, list[tuple[str, str]]] = {}
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), chunk):
+        docs = [d for d in get(unique[i : i + chunk]).values() if not d.get("duplicate_of")]
+        bodies = {d["id"]: d.get("body") or "" for d in docs}
+        keys = {d["id"]: d.get("passage_keys") or [] for d in docs}
+        df = passage_df(sorted({k for ks in keys.values() for k in ks}))
+        found = passage_candidates(
+            [
+                (doc_id, [k for k in ks if df.get(k, 0) <= BOILERPLATE_DOCS])
+                for doc_id, ks in keys.items()
+                if ks
+            ]
+        )
+        for cs in found.values():
+            bodies.update({c["id"]: c.get("body") or "" for c in cs})
+        template = template_lines(
+            [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
+        )
+        texts = {
+            item_id: Text(item_id, source, split_passages(bodies[item_id], template))
+            for item_id, source in [(d["id"], d.get("source_domain")) for d in docs]
+            + [(c["id"], c.get("source_domain")) for cs in found.values() for c in cs]
+        }
+        for doc in docs:
+            others = [texts[c["id"]] for c in found.get(doc["id"], [])]
+            for other_id, pairs in find_links(texts[doc["id"]], others).items():
+                for mine, theirs_list in pairs.items():
+                    links.setdefault(doc["id"], []).append((mine, other_id))
+                    links.setdefault(other_id, []).extend((theirs, doc["id"]) for theirs in theirs_list)
+    return links

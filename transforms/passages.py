@@ -2,8 +2,9 @@
 
 A passage is a paragraph, or a sentence, of at least MIN_WORDS words. Its words are folded (case,
 accents, punctuation: `line_key`) and it is looked up by KEY_WORDS-word keys taken at its start, its
-end and its middle: a passage quoted with a word changed, its punctuation or case edited, or cut at
-another sentence boundary still shares one of them. The keys go to a posting table in the index
+end and its middle (a passage quoted with a word changed, its punctuation or case edited, or cut at
+another sentence boundary still shares one of them) and by winnowed keys (a passage quoted inside a
+longer sentence or paragraph shares one of those). The keys go to a posting table in the index
 (`passage_keys` of each canonical document), so candidates come from the index, never from all pairs.
 
 A candidate pair of passages is confirmed by aligning their words (difflib): at least MIN_WORDS words
@@ -30,6 +31,8 @@ from newsdex.transforms.text import line_key, short_hash
 
 MIN_WORDS = 12
 KEY_WORDS = 6
+# Winnowing window: one key kept of every WINNOW in a row (KEY_WORDS + WINNOW - 1 = MIN_WORDS).
+WINNOW = MIN_WORDS - KEY_WORDS + 1
 # Share of the shorter passage's words the alignment must cover (one word in eight may differ).
 MIN_COVER = 0.85
 # A key carried by more documents than this is boilerplate, not reuse.
@@ -82,9 +85,24 @@ def keys_of(passage: Passage) -> list[str]:
     return sorted({_key(w[i : i + KEY_WORDS]) for i in starts})
 
 
+def winnowed_keys(words_: tuple[str, ...]) -> set[str]:
+    """Return the winnowed KEY_WORDS-word keys of a passage: the smallest key of every WINNOW keys in
+    a row. Two passages sharing a run of MIN_WORDS words (KEY_WORDS + WINNOW - 1) share one of them
+    wherever the run stands in each: a quote inside a sentence of the quoting article is found."""
+    grams = [_key(words_[i : i + KEY_WORDS]) for i in range(len(words_) - KEY_WORDS + 1)]
+    return {min(grams[i : i + WINNOW]) for i in range(max(1, len(grams) - WINNOW + 1))} if grams else set()
+
+
 def passage_keys(passages: Iterable[Passage]) -> list[str]:
-    """Return the distinct lookup keys of a document's passages, sorted (the indexed `passage_keys`)."""
-    return sorted({k for p in passages for k in keys_of(p)})
+    """Return the distinct lookup keys of a document's passages, sorted (the indexed `passage_keys`):
+    each passage's first, middle and last words (a word changed anywhere leaves one), and the winnowed
+    keys of each passage (a passage quoted inside other text)."""
+    return sorted({k for p in passages for k in (*keys_of(p), *winnowed_keys(p.words))})
+
+
+def _grams(words_: tuple[str, ...]) -> set[int]:
+    # In-process only (Python's hash is salted per process): which passages can be the same text.
+    return {hash(words_[i : i + KEY_WORDS]) for i in range(len(words_) - KEY_WORDS + 1)}
 
 
 def matched_words(a: tuple[str, ...], b: tuple[str, ...]) -> int:
@@ -115,17 +133,19 @@ class Text:
 def find_links(doc: Text, others: Iterable[Text]) -> dict[str, dict[str, list[str]]]:
     """Return {other id: {own passage text: [other's passage texts]}} for the passages `doc` shares
     with each other document (not itself, not of its own source)."""
-    by_key: dict[str, list[int]] = {}
+    # Candidate passage pairs share a run of KEY_WORDS words: two passages of MIN_WORDS words that
+    # differ in one word always do.
+    by_gram: dict[int, list[int]] = {}
     for i, passage in enumerate(doc.passages):
-        for key in keys_of(passage):
-            by_key.setdefault(key, []).append(i)
+        for gram in _grams(passage.words):
+            by_gram.setdefault(gram, []).append(i)
     out: dict[str, dict[str, list[str]]] = {}
     for other in others:
         if other.id == doc.id or (doc.source and other.source == doc.source):
             continue
         found: dict[str, list[str]] = {}
         for theirs in other.passages:
-            mine = {i for key in keys_of(theirs) for i in by_key.get(key, ())}
+            mine = {i for gram in _grams(theirs.words) for i in by_gram.get(gram, ())}
             for i in sorted(mine):
                 if same_passage(doc.passages[i], theirs):
                     found.setdefault(doc.passages[i].text, [])

@@ -6,6 +6,9 @@ embedded index and on Elasticsearch (osmem-server, or NEWSDEX_TEST_ES_URL)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,6 +122,8 @@ def test_search_shows_the_links_and_counts_them_in_a_facet(indexes: dict[str, An
     assert links[ORIGINAL["url"]] == links[QUOTING["url"]] == 1
     every = json.loads(_cli(indexes, backend, "search", "--json"))
     assert every["facets"]["shared_passages"] == [["1", 2]]
+    table = _cli(indexes, backend, "search", "terminal")
+    assert table.count("shares passages with 1 other document(s)") == 2
 
 
 def test_running_the_same_input_again_changes_nothing(indexes: dict[str, Any]) -> None:
@@ -132,3 +137,36 @@ def test_running_the_same_input_again_changes_nothing(indexes: dict[str, Any]) -
         assert {u: d["shared_passages"] for u, d in after.items()} == {
             u: d["shared_passages"] for u, d in before.items()
         }
+
+
+def test_two_partitions_running_at_once_end_with_the_links_of_one_run(tmp_path: Path) -> None:
+    records = [ORIGINAL, QUOTING, SAME_SITE, UNRELATED]
+    corpus = _write(tmp_path / "all.jsonl", records)
+    single = newsdex("--data-dir", str(tmp_path / "one"), "run", "--quiet", str(corpus), cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    # Each run its own Prefect home, as two workers on two machines would have.
+    cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(tmp_path / "two"), "run", "--quiet"]
+    runs = [
+        subprocess.Popen(
+            [*cmd, "--workers", "1", "--batch-size", "1", "--partition", f"{k}/2", str(corpus)],
+            cwd=tmp_path,
+            env={**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{k}")},
+        )
+        for k in (0, 1)
+    ]
+    assert [p.wait(timeout=600) for p in runs] == [0, 0]
+    exports = []
+    for name in ("one", "two"):
+        result = newsdex("--data-dir", str(tmp_path / name), "export", "--output-jsonl", "-", cwd=tmp_path)
+        exports.append({d["url"]: d for d in map(json.loads, result.stdout.splitlines())})
+    assert len(exports[1]) == len(records)
+    ids = [{d["id"]: url for url, d in export.items()} for export in exports]
+
+    def links(n: int) -> dict[str, list[tuple[str, list[str]]]]:
+        return {
+            url: [(e["text"], sorted(ids[n][i] for i in e["documents"])) for e in d["shared_passages"]]
+            for url, d in exports[n].items()
+        }
+
+    assert links(0) == links(1)
+    assert links(1)[ORIGINAL["url"]] == [(QUOTED, [QUOTING["url"]])]

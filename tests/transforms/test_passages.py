@@ -97,3 +97,15 @@ def test_merge_links_one_entry_per_passage_and_idempotent() -> None:
     assert merge_links(shared, [(paragraph, "x")], [paragraph, sentence, OTHER]) == shared
     assert linked_documents(shared) == 2
     assert MIN_WORDS == 12
+
+
+def test_a_quote_inside_a_longer_sentence_shares_a_key_and_links() -> None:
+    # Neither the start, the middle nor the end of the quoting sentence is the quote's: the
+    # winnowed keys find it wherever it stands.
+    inside = (
+        f'Speaking in the chamber, she said that "{QUOTE[:-1]}", before leaving for the airport at night.'
+    )
+    source, quoting = split_passages(QUOTE), split_passages(inside)
+    assert set(passage_keys(source)) & set(passage_keys(quoting))
+    links = find_links(Text("b", "two.example", quoting), [Text("a", "one.example", source)])
+    assert links == {"a": {inside: [QUOTE]}}
