@@ -825,6 +825,217 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
     return out_figures
 
 
+# --- shared passages -----------------------------------------------------------------------------
+PASSAGE_SITES = tuple(f"site{n}.example" for n in range(8))
+# Each site's own standing line (a template line of at least 12 words): same source, never a link.
+SITE_LINES = (
+    "Get the latest headlines and analysis delivered to your inbox every weekday morning with our newsletter.",
+    "Our journalists work around the clock to bring you accurate reporting from around the world.",
+    "Support independent local journalism by becoming a member today and enjoy unlimited access to every story.",
+    "Have a story tip or a correction for this article? Write to the newsroom, we read every message.",
+    "This report is part of our weekly series looking at the businesses and people shaping the region.",
+    "Download our free app for breaking news alerts, live blogs and the best of our photography.",
+    "Comments on this article are closed after seven days, in line with the community guidelines of the site.",
+    "Follow our correspondents on social media for updates throughout the day and analysis in the evening.",
+)
+SHORT_WORDS = (5, 11)
+
+
+def _edit_lightly(text: str, rng: random.Random, other_words: list[str]) -> tuple[str, str]:
+    """Return the text edited the way a quote is (punctuation, case, one word) and the edit's name."""
+    kind = rng.choice(("exact", "punctuation", "case", "word"))
+    if kind == "punctuation":
+        text = text.replace(",", "").replace('"', "'").rstrip(".") + "."
+        text = text.replace(". ", "; ", 1) if ". " in text else text.replace(" ", ", ", 1)
+    elif kind == "case":
+        text = text.upper() if rng.random() < 0.3 else text.lower()
+    elif kind == "word":
+        tokens = text.split(" ")
+        i = rng.randrange(len(tokens))
+        tokens[i] = rng.choice(other_words)
+        text = " ".join(tokens)
+    return text, kind
+
+
+def _shingles(body: str, n: int) -> set[int]:
+    tokens = re.findall(r"\w+", body.lower())
+    return {hash(" ".join(tokens[i : i + n])) for i in range(max(0, len(tokens) - n + 1))}
+
+
+def build_passages_set(
+    eval_dir: Path,
+    n_quotes: int = 60,
+    n_phrases: int = 40,
+    n_copies: int = 25,
+    n_plain: int = 80,
+    seed: int = 22,
+) -> tuple[list[dict[str, Any]], set[tuple[str, str]], dict[str, str]]:
+    """Return (records, gold links, kind of each record) built from BBC articles.
+
+    Every record gets a site (`url` on one of PASSAGE_SITES). Kinds: `quote` articles carry one
+    paragraph (at least 12 words) of another site's article, lightly edited (exact, punctuation, case
+    or one word changed; as a paragraph of its own, appended to one of theirs, or quoted inside a
+    sentence of theirs): the gold links.
+    `phrase` articles carry only a 5-11 word phrase of another's sentence; `copy` records are another
+    site's whole article (a duplicate, not a link); every article of a site carries the site's standing
+    line; `plain` articles only that. The base articles share no 10-word
+    run with each other (checked here, independently of the method), so no other link is right.
+    """
+    rng = random.Random(seed)
+    pool = _distinct(a for a in _bbc_articles(eval_dir) if len(a[1].split()) >= 120)
+    rng.shuffle(pool)
+    chosen: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    need = 2 * n_quotes + 2 * n_phrases + n_copies + n_plain
+    for aid, body in pool:
+        sh = _shingles(body, 10)
+        if sh & seen:
+            continue
+        seen |= sh
+        chosen.append((aid, body))
+        if len(chosen) == need:
+            break
+    vocabulary = sorted({w for _, b in chosen[:50] for w in re.findall(r"[a-z]{4,}", b)})
+    records: list[dict[str, Any]] = []
+    kinds: dict[str, str] = {}
+    site_of: dict[str, str] = {}
+
+    def add(rid: str, body: str, kind: str, site: str | None = None) -> None:
+        site = site or rng.choice(PASSAGE_SITES)
+        site_of[rid] = site
+        n = PASSAGE_SITES.index(site)
+        paragraphs = body.split("\n\n")
+        paragraphs.insert(rng.randrange(1, len(paragraphs) + 1), SITE_LINES[n])
+        body = "\n\n".join(paragraphs)
+        records.append({"id": rid, "url": f"https://{site}/news/{rid.replace('/', '-')}", "text": body})
+        kinds[rid] = kind
+
+    quoted_by: dict[str, str] = {}
+    it = iter(chosen)
+    gold: set[tuple[str, str]] = set()
+    for _ in range(n_quotes):
+        (sid, source), (tid, target) = next(it), next(it)
+        add(sid, source, "quoted")
+        paragraphs = [p for p in source.split("\n\n") if len(p.split()) >= 12]
+        quote, edit = _edit_lightly(rng.choice(paragraphs), rng, vocabulary)
+        parts = target.split("\n\n")
+        at = rng.randrange(1, len(parts))
+        where = rng.choice(("paragraph", "appended", "inside"))
+        if where == "paragraph":
+            parts.insert(at, quote)
+        elif where == "appended":
+            parts[at] = parts[at] + " " + quote
+        else:
+            # Inside a sentence of the quoting article, attributed before and after.
+            parts[at] = (
+                f'{parts[at]} One report put it this way: "{quote.rstrip(".")}", the paper said on Monday.'
+            )
+
+        qid = f"{tid}~quote-{edit}-{where}"
+        add(qid, "\n\n".join(parts), "quote", rng.choice([s for s in PASSAGE_SITES if s != site_of[sid]]))
+        quoted_by[sid] = site_of[qid]
+        gold.add(tuple(sorted((sid, qid))))
+    for _ in range(n_phrases):
+        (sid, source), (tid, target) = next(it), next(it)
+        add(sid, source, "phrase_source")
+        sentence = max(re.split(r"(?<=[.!?])\s+", source), key=lambda x: len(x.split())).split()
+        size = rng.randint(*SHORT_WORDS)
+        start = rng.randrange(0, max(1, len(sentence) - size))
+        phrase = " ".join(sentence[start : start + size]).strip(".,\"'")
+        parts = target.split("\n\n")
+        at = rng.randrange(len(parts))
+        parts[at] = parts[at] + f' Analysts noted that "{phrase}" on the day.'
+        add(
+            f"{tid}~phrase",
+            "\n\n".join(parts),
+            "phrase",
+            rng.choice([s for s in PASSAGE_SITES if s != site_of[sid]]),
+        )
+    # A copy is on a third site: a copy on the quoting article's own site would rightly not be linked.
+    originals = [r for r in records if kinds[r["id"]] == "quoted"][:n_copies]
+    for n, rec in enumerate(originals):
+        body = perturb(rec["text"], "typos", rng, "") if n % 2 else rec["text"]
+        site = rng.choice([s for s in PASSAGE_SITES if s not in (site_of[rec["id"]], quoted_by[rec["id"]])])
+        records.append({"id": rec["id"] + "~copy", "url": f"https://{site}/copy/{n}", "text": body})
+        kinds[rec["id"] + "~copy"] = "copy"
+    for _ in range(n_plain):
+        aid, body = next(it)
+        add(aid, body, "plain")
+    rng.shuffle(records)
+    return records, gold, kinds
+
+
+def eval_passages(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """Shared passages on a set built from BBC articles (`build_passages_set`), through two `newsdex run`s
+    (JSONL with `id`, `url`, `text`; half the records each, so quotes and their sources meet within a
+    run and across runs): link precision and recall over document pairs, and links one-way."""
+    import tempfile
+
+    records, gold, kinds = build_passages_set(eval_dir)
+    with tempfile.TemporaryDirectory(prefix="newsdex-passages-") as tmp:
+        data = Path(tmp) / "data"
+        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "CRITICAL"}
+        env.setdefault("PREFECT_HOME", str(Path(tmp) / "prefect"))
+        seconds = 0.0
+        half = len(records) // 2
+        for n, part in enumerate((records[:half], records[half:])):
+            inbox = Path(tmp) / f"part{n}.jsonl"
+            inbox.write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part), encoding="utf-8"
+            )
+            cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", str(inbox)]
+            cmd += ["--workers", str(workers)]
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            if proc.returncode not in (0, 3):
+                raise RuntimeError(f"newsdex run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            seconds += time.perf_counter() - start
+        out = Path(tmp) / "export.jsonl"
+        cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(data), "export", "--output-jsonl", str(out)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode:
+            raise RuntimeError(f"newsdex export failed: {proc.stderr[-2000:]}")
+        docs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    # Links are between canonical documents: a quoted article whose copy the run kept as canonical
+    # is linked through the copy. Pairs are named by the records of their canonicals.
+    record_of = {d["id"]: d["input"]["record_id"] for d in docs}
+    canonical = {d["input"]["record_id"]: record_of[d.get("duplicate_of") or d["id"]] for d in docs}
+    gold = {tuple(sorted((canonical.get(a, a), canonical.get(b, b)))) for a, b in gold}
+    directed = {
+        (record_of[d["id"]], record_of.get(other, other))
+        for d in docs
+        for entry in d.get("shared_passages") or []
+        for other in entry["documents"]
+    }
+    predicted = {tuple(sorted(pair)) for pair in directed}
+    one_way = {p for p in predicted if (p[0], p[1]) not in directed or (p[1], p[0]) not in directed}
+    tp = predicted & gold
+    by_edit: dict[str, list[int]] = {}
+    by_place: dict[str, list[int]] = {}
+    for pair in gold:
+        quoter = next((r for r in pair if kinds.get(r) == "quote"), "?~quote-?-?")
+        edit, place = quoter.split("~quote-")[1].split("-")
+        by_edit.setdefault(edit, [0, 0])[pair in tp] += 1
+        by_place.setdefault(place, [0, 0])[pair in tp] += 1
+    wrong = sorted(predicted - gold)
+    return {
+        "records": len(records),
+        "documents": len(docs),
+        "duplicates": sum(1 for d in docs if d.get("duplicate_of")),
+        "copies": sum(1 for k in kinds.values() if k == "copy"),
+        "links_gold": len(gold),
+        "links_predicted": len(predicted),
+        "precision": round(len(tp) / len(predicted), 4) if predicted else 1.0,
+        "recall": round(len(tp) / len(gold), 4) if gold else 1.0,
+        "links_one_way": len(one_way),
+        "recall_by_edit": {k: f"{v[1]}/{v[0] + v[1]}" for k, v in sorted(by_edit.items())},
+        "recall_by_place": {k: f"{v[1]}/{v[0] + v[1]}" for k, v in sorted(by_place.items())},
+        "wrong_links": [[a, kinds.get(a), b, kinds.get(b)] for a, b in wrong[:10]],
+        "missed_links": sorted(gold - predicted)[:10],
+        "seconds": round(seconds, 1),
+    }
+
+
 SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
     "cleantext": eval_cleantext,
     "fundus": eval_fundus,
@@ -837,6 +1048,7 @@ SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
     "entities_bbc": eval_entities_bbc,
     "wikigold": eval_wikigold,
     "stories": eval_stories,
+    "passages": eval_passages,
 }
 
 

@@ -1,9 +1,9 @@
-"""What stories cost per document as the index grows, and how fast `related` answers.
+"""What stories and shared passages cost per document as the index grows, and how fast `related` answers.
 
     python -m benchmarks.stories_cost --docs 1000 10000 [--batch-size 100] [--related 50] [--json out.json]
 
 Builds an embedded index of N documents in batches, as the pipeline's index stage would (documents
-written directly, no extraction or NER: only the story stage is timed): BBC articles (the real
+written directly, no extraction or NER: only the story and passage stages are timed): BBC articles (the real
 vocabulary and its word frequencies) and, past those, articles made of sentences of several BBC
 articles, dated as a feed brings them: DOCS_PER_DAY a day, so the index grows and a day's volume
 stays the same. For each size it prints the story stage's milliseconds per
@@ -32,6 +32,8 @@ from newsdex.transforms.record import Document
 from newsdex.transforms.text import short_hash
 
 DOCS_PER_DAY = 200
+# Documents the end-of-run check is timed on (as if a concurrent run had hidden them).
+CHECK_SAMPLE = 300
 
 
 def make_documents(eval_dir: Path, n: int, seed: int = 5) -> list[Document]:
@@ -61,11 +63,13 @@ def measure(eval_dir: Path, sizes: list[int], batch_size: int, related_samples: 
     with tempfile.TemporaryDirectory(prefix="newsdex-stories-cost-") as tmp:
         index = EmbeddedIndex(Path(tmp))
         window: list[float] = []
+        passage_window: list[float] = []
         done = 0
         try:
             for size in sorted(sizes):
                 while done < size:
                     batch = docs[done : min(done + batch_size, size)]
+                    looked = index.lookup_mark()
                     started = time.perf_counter()
                     batch, merges, _ = stages.story_batch(
                         batch, index.story_df, index.story_candidates, index.get, index.story_merges
@@ -73,29 +77,52 @@ def measure(eval_dir: Path, sizes: list[int], batch_size: int, related_samples: 
                     if merges:
                         index.merge_stories(merges, "bench")
                     window.append((time.perf_counter() - started) / len(batch))
+                    started = time.perf_counter()
+                    batch, links, _ = stages.passages_batch(batch, index.passage_df, index.passage_candidates)
+                    index.add_passage_links(links)
+                    passage_window.append((time.perf_counter() - started) / len(batch))
                     index.write(batch)
+                    index.log_batch("bench", looked, [d.id for d in batch])
                     done += len(batch)
                 last = window[-5:]
                 out["sizes"][size] = {
                     "story_ms_per_doc": round(1000 * statistics.mean(last), 2),
+                    "passage_ms_per_doc": round(1000 * statistics.mean(passage_window[-5:]), 2),
+                    "documents_with_shared_passages": index.conn.execute(
+                        "SELECT COUNT(*) FROM passage_links"
+                    ).fetchone()[0],
                     "stories": index.conn.execute(
                         "SELECT COUNT(DISTINCT story_id) FROM documents"
                     ).fetchone()[0],
                 }
-                print(f"{size:>7} docs: stories {out['sizes'][size]['story_ms_per_doc']} ms/doc", flush=True)
-            # The end-of-run check (flows/pipeline.py reconcile-stories) over every document of the run.
+                figures = out["sizes"][size]
+                print(
+                    f"{size:>7} docs: stories {figures['story_ms_per_doc']} ms/doc, "
+                    f"passages {figures['passage_ms_per_doc']} ms/doc",
+                    flush=True,
+                )
+            # The end-of-run check (flows/pipeline.py): which documents a concurrent run may have
+            # hidden (none: this is one run), then the cost of checking one such document again
+            # (stories and passages), on a sample of CHECK_SAMPLE documents.
+            started = time.perf_counter()
+            at_risk = index.concurrent_ids("bench")
+            out["end_of_run_find_at_risk_s"] = round(time.perf_counter() - started, 3)
+            out["end_of_run_documents_at_risk"] = len(at_risk)
+            sample = [d.id for d in random.Random(3).sample(docs[:done], min(CHECK_SAMPLE, done))]
             started = time.perf_counter()
             merges = stages.reconcile_stories(
-                [d.id for d in docs[:done]],
-                index.get,
-                index.story_df,
-                index.story_candidates,
-                index.story_merges,
+                sample, index.get, index.story_df, index.story_candidates, index.story_merges
             )
-            index.merge_stories(merges, "bench")
-            out["end_of_run_check_ms_per_doc"] = round(1000 * (time.perf_counter() - started) / done, 2)
-            out["end_of_run_merges"] = len(merges)
-            print(f"end-of-run check: {out['end_of_run_check_ms_per_doc']} ms/doc", flush=True)
+            links = stages.reconcile_passages(sample, index.get, index.passage_df, index.passage_candidates)
+            out["end_of_run_check_ms_per_document_at_risk"] = round(
+                1000 * (time.perf_counter() - started) / len(sample), 2
+            )
+            out["end_of_run_sample_merges"], out["end_of_run_sample_links"] = len(merges), len(links)
+            print(
+                f"end-of-run: {len(at_risk)} documents at risk found in {out['end_of_run_find_at_risk_s']} s; "
+                f"checking one costs {out['end_of_run_check_ms_per_document_at_risk']} ms",
+                flush=True,
+            )
             rng = random.Random(7)
             ids = [d.id for d in rng.sample(docs[:done], min(related_samples, done))]
             times = []

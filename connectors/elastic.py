@@ -9,8 +9,10 @@ Readers (Kibana, `newsdex search`) use the read alias `<prefix>`; the pipeline w
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from elastic_transport import ConnectionTimeout, TlsError
 from elasticsearch import ApiError, ConnectionError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from newsdex import mappings
+from newsdex.connectors.embedded import overlapping
 from newsdex.connectors.hits import (
     DATE_FACET_SIZE,
     DATE_FACETS,
@@ -33,6 +36,8 @@ from newsdex.connectors.hits import (
 )
 from newsdex.errors import UsageError
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
+from newsdex.transforms.passages import MAX_CANDIDATES as PASSAGE_CANDIDATES
+from newsdex.transforms.passages import linked_documents, merge_links, split_passages
 from newsdex.transforms.record import Document, Rejection
 from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS
 
@@ -592,6 +597,125 @@ class ElasticIndex:
         self._call(self.es.indices.refresh, index=self.write_alias)
         self._touched.clear()
 
+    # --- concurrent runs ---------------------------------------------------------------------
+    # Batches written, by run, in their own small index; marks are the writing machines' clocks, so
+    # a batch counts as written CLOCK_MARGIN seconds later than its clock says (other machines' clocks
+    # may be behind or ahead by that much).
+    CLOCK_MARGIN = 120.0
+
+    @property
+    def batch_log_index(self) -> str:
+        """Return the name of the index of written batches."""
+        return f"{self.prefix}-batch-log"
+
+    def lookup_mark(self) -> float:
+        """Return the mark a batch takes before its lookups (this machine's clock)."""
+        return time.time()
+
+    def log_batch(self, run_id: str, looked: float, ids: list[str]) -> None:
+        """Log a batch written (called once its write is acknowledged): its run, marks and ids."""
+        self._call(
+            self.es.index,
+            index=self.batch_log_index,
+            document={"run_id": run_id, "looked": looked, "written": time.time(), "ids": json.dumps(ids)},
+            refresh=True,
+        )
+
+    def concurrent_ids(self, run_id: str) -> list[str]:
+        """Return the ids of this run's batches that may have missed another run's batch."""
+        if not self._call(self.es.indices.exists, index=self.batch_log_index):
+            return []
+        rows = [
+            hit["_source"]
+            for hit in helpers.scan(self.es, index=self.batch_log_index, query={"query": {"match_all": {}}})
+        ]
+        own = [r for r in rows if r["run_id"] == run_id]
+        if not own:
+            return []
+        margin = self.CLOCK_MARGIN
+        others = [(r["written"] + margin, r["looked"] - margin) for r in rows if r["run_id"] != run_id]
+        return [
+            i
+            for r in own
+            if overlapping((r["looked"] - margin, r["written"] + margin), others)
+            for i in json.loads(r["ids"])
+        ]
+
+    # --- shared passages ---------------------------------------------------------------------
+    def passage_df(self, keys: Iterable[str]) -> dict[str, int]:
+        """Return {passage key: how many canonical documents carry it}."""
+        keys = sorted(set(keys))
+        df: dict[str, int] = {}
+        for i in range(0, len(keys), 1000):
+            chunk = keys[i : i + 1000]
+            body = self._call(
+                self.es.search,
+                index=self.read_alias,
+                query={"bool": {"filter": [{"terms": {"passage_keys": chunk}}], **CANONICAL["bool"]}},
+                aggs={"df": {"terms": {"field": "passage_keys", "include": chunk, "size": len(chunk)}}},
+                size=0,
+            )
+            df.update({b["key"]: b["doc_count"] for b in body["aggregations"]["df"]["buckets"]})
+        return df
+
+    def passage_candidates(
+        self, queries: list[tuple[str, list[str]]], limit: int = PASSAGE_CANDIDATES
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return {own id: [{id, source_domain, body}]}: the canonicals sharing most of the given
+        passage keys (one multi-search per batch)."""
+        out: dict[str, list[dict[str, Any]]] = {own_id: [] for own_id, _ in queries}
+        searches: list[dict[str, Any]] = []
+        asked: list[str] = []
+        for own_id, keys in queries:
+            if not keys:
+                continue
+            searches += [
+                {"index": self.read_alias},
+                {
+                    "query": {
+                        "bool": {
+                            "should": [{"term": {"passage_keys": k}} for k in keys],
+                            "minimum_should_match": 1,
+                            "must_not": [
+                                {"exists": {"field": "duplicate_of"}},
+                                {"ids": {"values": [own_id]}},
+                            ],
+                        }
+                    },
+                    "_source": ["id", "source_domain", "body"],
+                    "size": limit,
+                },
+            ]
+            asked.append(own_id)
+        for own_id, hits in self._msearch(searches, asked, "passage candidate lookup"):
+            out[own_id] = [
+                {k: hit["_source"].get(k) for k in ("id", "source_domain", "body")} for hit in hits
+            ]
+        return out
+
+    def add_passage_links(self, links: dict[str, list[tuple[str, str]]]) -> int:
+        """Add (passage text, other document id) links to indexed documents' `shared_passages`;
+        return how many documents changed. (Read, then a partial update: two runs adding links to
+        one document in the same instant can lose one; the end-of-run check finds it again.)"""
+        if not links:
+            return 0
+        current = self.get(sorted(links))
+        updates = []
+        for doc_id, additions in sorted(links.items()):
+            doc = current.get(doc_id)
+            if not doc or doc.get("duplicate_of"):
+                continue
+            order = [p.text for p in split_passages(doc.get("body") or "")]
+            shared = merge_links(doc.get("shared_passages") or [], additions, order)
+            if shared == (doc.get("shared_passages") or []):
+                continue
+            fields = {"shared_passages": shared, "passage_links": linked_documents(shared)}
+            updates.append({"_op_type": "update", "_index": self.write_alias, "_id": doc_id, "doc": fields})
+        for ok, item in helpers.streaming_bulk(self.es, updates, raise_on_error=False, max_retries=3):
+            if not ok and item.get("update", {}).get("status") != 404:
+                raise RuntimeError(f"could not add passage links: {item}")
+        return len(updates)
+
     # --- stories -----------------------------------------------------------------------------
     # Recorded story merges live in their own small index (old story id -> the story it joined).
     @property
@@ -807,6 +931,8 @@ class ElasticIndex:
         facets: dict[str, list[list[Any]]] = {}
         for name, agg in body.get("aggregations", {}).items():
             buckets = agg.get("buckets", [])
+            if name == "shared_passages":
+                buckets = [{**b, "key": str(b["key"])} for b in agg["links"]["buckets"]]
             if name in DATE_FACETS:
                 buckets = [b for b in buckets if b["doc_count"]]
                 buckets = sorted(buckets, key=lambda b: b.get("key_as_string", ""), reverse=True)
@@ -866,6 +992,19 @@ class ElasticIndex:
             }
             for name in FACETS
             if name in fields
+        }
+        # Documents sharing no passage have 0 (or, written before the field, nothing): left out.
+        aggs["shared_passages"] = {
+            "filter": {"range": {"passage_links": {"gt": 0}}},
+            "aggs": {
+                "links": {
+                    "terms": {
+                        "field": "passage_links",
+                        "size": size,
+                        "order": [{"_count": "desc"}, {"_key": "asc"}],
+                    }
+                }
+            },
         }
         for name, field in (("month", "published_at"), ("mentioned", "mentioned_dates")):
             aggs[name] = {

@@ -27,6 +27,8 @@ from newsdex.connectors.hits import (
 )
 from newsdex.connectors.state import connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
+from newsdex.transforms.passages import MAX_CANDIDATES as PASSAGE_CANDIDATES
+from newsdex.transforms.passages import linked_documents, merge_links, passage_keys, split_passages
 from newsdex.transforms.record import Document
 from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS, new_story_id, story_terms
 
@@ -67,6 +69,14 @@ CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
 CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
 CREATE TABLE IF NOT EXISTS story_docs (id TEXT PRIMARY KEY, story_id TEXT, sort_date TEXT, terms TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passage_keys (key TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS passage_keys_key ON passage_keys(key);
+CREATE INDEX IF NOT EXISTS passage_keys_id ON passage_keys(id);
+CREATE TABLE IF NOT EXISTS passage_df (key TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passage_links (id TEXT PRIMARY KEY, links INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batch_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, looked INTEGER NOT NULL, ids TEXT NOT NULL
+);
 """
 
 
@@ -94,13 +104,15 @@ NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # Schema versions (PRAGMA user_version): 1 = full-text rows keyed by id only; 2 = by document rowid;
 # 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
 # 4 = every document has `sort_date`; 5 = mentioned dates in a table (`mentions`), covering indexes
-# for the facets; 6 = stories (`documents.story_id`, story terms, merges).
+# for the facets; 6 = stories (`documents.story_id`, story terms, merges); 7 = shared passages (passage
+# keys and their document counts, linked-document counts for the facet).
 FTS_BY_ROWID = 2
 FOLDED_FACETS = 3
 SORT_DATE = 4
 MENTIONS = 5
 STORIES = 6
-SCHEMA_VERSION = STORIES
+PASSAGES = 7
+SCHEMA_VERSION = PASSAGES
 
 
 class EmbeddedIndex:
@@ -184,6 +196,8 @@ class EmbeddedIndex:
                 )
             if version < STORIES:
                 _add_stories(conn)
+            if version < PASSAGES:
+                _add_passages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -223,6 +237,86 @@ class EmbeddedIndex:
         for doc_id, doc in _rows_in(self.conn, "SELECT id, doc FROM documents WHERE id IN ({})", ids):
             out[doc_id] = json.loads(doc)
         return out
+
+    # --- concurrent runs ---------------------------------------------------------------------
+    def lookup_mark(self) -> int:
+        """Return the mark a batch takes before its lookups: the last logged write's number."""
+        return self.conn.execute("SELECT coalesce(max(seq), 0) FROM batch_log").fetchone()[0]
+
+    def log_batch(self, run_id: str, looked: int, ids: list[str]) -> None:
+        """Log a batch written (after its documents): its run, its lookup mark, its ids. The log's
+        number orders it among every run's writes (SQLite serialises them)."""
+        with transaction(self.conn) as conn:
+            conn.execute(
+                "INSERT INTO batch_log (run_id, looked, ids) VALUES (?,?,?)",
+                (run_id, looked, json.dumps(ids)),
+            )
+
+    def concurrent_ids(self, run_id: str) -> list[str]:
+        """Return the ids of this run's batches that may have missed another run's batch (see
+        `overlapping`)."""
+        own = self.conn.execute(
+            "SELECT seq, looked, ids FROM batch_log WHERE run_id = ?", (run_id,)
+        ).fetchall()
+        if not own:
+            return []
+        others = self.conn.execute(
+            "SELECT seq, looked FROM batch_log WHERE run_id != ? AND seq > ?",
+            (run_id, min(r[1] for r in own)),
+        ).fetchall()
+        return [i for seq, looked, ids in own if overlapping((looked, seq), others) for i in json.loads(ids)]
+
+    # --- shared passages ---------------------------------------------------------------------
+    def passage_df(self, keys: Iterable[str]) -> dict[str, int]:
+        """Return {passage key: how many canonical documents carry it} (kept counts)."""
+        sql = "SELECT key, df FROM passage_df WHERE key IN ({}) AND df > 0"
+        return dict(_rows_in(self.conn, sql, keys))
+
+    def passage_candidates(
+        self, queries: list[tuple[str, list[str]]], limit: int = PASSAGE_CANDIDATES
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return {own id: [{id, source_domain, body}]}: for each (own id, passage keys) the canonical
+        documents sharing most of the keys."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for own_id, keys in queries:
+            if not keys:
+                out[own_id] = []
+                continue
+            sql = (
+                "SELECT d.id, d.source_domain, json_extract(d.doc, '$.body') FROM (SELECT p.id AS id, "
+                f"COUNT(*) AS shared FROM passage_keys p WHERE p.key IN ({','.join('?' * len(keys))}) "
+                "AND p.id != ? GROUP BY p.id ORDER BY shared DESC, p.id LIMIT ?) c "
+                "JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC, d.id"
+            )
+            rows = self.conn.execute(sql, [*keys, own_id, limit])
+            out[own_id] = [{"id": i, "source_domain": src, "body": body} for i, src, body in rows]
+        return out
+
+    def add_passage_links(self, links: dict[str, list[tuple[str, str]]]) -> int:
+        """Add (passage text, other document id) links to indexed documents' `shared_passages`, each
+        document read and written in one transaction (concurrent runs add, never overwrite); return
+        how many documents changed."""
+        changed = 0
+        with transaction(self.conn) as conn:
+            for doc_id, additions in sorted(links.items()):
+                row = conn.execute(
+                    "SELECT doc FROM documents WHERE id = ? AND duplicate_of IS NULL", (doc_id,)
+                ).fetchone()
+                if not row:
+                    continue
+                doc = json.loads(row[0])
+                order = [p.text for p in split_passages(doc.get("body") or "")]
+                shared = merge_links(doc.get("shared_passages") or [], additions, order)
+                if shared == (doc.get("shared_passages") or []):
+                    continue
+                doc["shared_passages"] = shared
+                doc["passage_links"] = linked_documents(shared)
+                conn.execute(
+                    "UPDATE documents SET doc = ? WHERE id = ?", (json.dumps(doc, ensure_ascii=False), doc_id)
+                )
+                _set_passage_links(conn, doc_id, doc["passage_links"])
+                changed += 1
+        return changed
 
     # --- stories -----------------------------------------------------------------------------
     def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
@@ -356,6 +450,8 @@ class EmbeddedIndex:
                 )
                 if not doc.duplicate_of:
                     _add_story_doc(conn, doc.id, doc.story_id, doc.sort_date, doc.story_terms)
+                    _add_passage_keys(conn, doc.id, doc.passage_keys)
+                    _set_passage_links(conn, doc.id, doc.passage_links)
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
                     (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
@@ -411,6 +507,7 @@ class EmbeddedIndex:
                 self._point_to(conn, doc_id, doc, keep)
                 conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
                 _remove_story_doc(conn, doc_id)
+                _remove_passage_keys(conn, doc_id)
                 for copy_id, copy_doc in conn.execute(
                     "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
                 ).fetchall():
@@ -431,6 +528,7 @@ class EmbeddedIndex:
         if row:
             conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
         _remove_story_doc(conn, doc_id)
+        _remove_passage_keys(conn, doc_id)
         for table in ("documents", "entities", "bands", "mentions"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
 
@@ -534,6 +632,10 @@ class EmbeddedIndex:
             "INDEXED BY mentions_id ON m.id = h.id GROUP BY 1"
         ):
             counts["mentioned"][month] = count
+        for links, count in conn.execute(
+            "SELECT p.links, COUNT(*) FROM hits h CROSS JOIN passage_links p ON p.id = h.id GROUP BY 1"
+        ):
+            counts["shared_passages"][str(links)] = count
         facets: dict[str, list[list[Any]]] = {}
         for name in FACETS:
             if name in DATE_FACETS:
@@ -610,6 +712,17 @@ class EmbeddedIndex:
         }
 
 
+def overlapping(mine: tuple[float, float], others: Iterable[tuple[float, float]]) -> bool:
+    """Return True when a batch (lookup mark, write mark) may have missed one of `others` (write mark,
+    lookup mark), or it may have missed this one: each was written after the other looked.
+
+    Two batches of different runs miss each other only then (neither was visible to the other's
+    lookups), so only such batches need the end-of-run checks; a run alone needs none.
+    """
+    looked, written = mine
+    return any(o_written > looked and written > o_looked for o_written, o_looked in others)
+
+
 # The row of story_df that counts the canonical documents (no term is empty).
 DOCS_KEY = ""
 
@@ -673,6 +786,48 @@ def _add_stories(conn: sqlite3.Connection) -> None:
         )
         if not duplicate_of:
             _add_story_doc(conn, doc_id, doc["story_id"], doc.get("sort_date"), doc["story_terms"])
+
+
+def _add_passage_keys(conn: sqlite3.Connection, doc_id: str, keys: list[str]) -> None:
+    """Index a canonical's passage keys: its postings and the keys' document counts."""
+    distinct = sorted(set(keys))
+    conn.executemany("INSERT INTO passage_keys VALUES (?,?)", [(k, doc_id) for k in distinct])
+    conn.executemany(
+        "INSERT INTO passage_df VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET df = df + 1",
+        [(k,) for k in distinct],
+    )
+
+
+def _remove_passage_keys(conn: sqlite3.Connection, doc_id: str) -> None:
+    """Take a document out of the passage index (replaced, or become a copy)."""
+    keys = [k for (k,) in conn.execute("SELECT key FROM passage_keys WHERE id = ?", (doc_id,))]
+    conn.executemany("UPDATE passage_df SET df = df - 1 WHERE key = ?", [(k,) for k in keys])
+    conn.execute("DELETE FROM passage_keys WHERE id = ?", (doc_id,))
+    conn.execute("DELETE FROM passage_links WHERE id = ?", (doc_id,))
+
+
+def _set_passage_links(conn: sqlite3.Connection, doc_id: str, links: int) -> None:
+    # Only documents with links have a row: the facet counts them.
+    if links:
+        conn.execute("INSERT OR REPLACE INTO passage_links VALUES (?,?)", (doc_id, links))
+    else:
+        conn.execute("DELETE FROM passage_links WHERE id = ?", (doc_id,))
+
+
+def _add_passages(conn: sqlite3.Connection) -> None:
+    """Schema 7: passage keys of every canonical (documents indexed before have no links yet; a later
+    document quoting one of them links both ways)."""
+    for table in ("passage_keys", "passage_df", "passage_links"):
+        conn.execute(f"DELETE FROM {table}")
+    rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
+    for rowid, doc_id, raw, duplicate_of in rows:
+        doc = Document.from_dict(json.loads(raw))
+        doc.passage_keys = [] if duplicate_of else passage_keys(split_passages(doc.body))
+        conn.execute(
+            "UPDATE documents SET doc=? WHERE rowid=?", (json.dumps(doc.to_dict(), ensure_ascii=False), rowid)
+        )
+        if not duplicate_of:
+            _add_passage_keys(conn, doc_id, doc.passage_keys)
 
 
 def _facet_key_or_none(value: str | None) -> str | None:

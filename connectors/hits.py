@@ -33,7 +33,9 @@ from typing import Any
 from newsdex.errors import UsageError
 
 # Facets in the order both backends return them and every output shows them.
-FACETS = ("person", "org", "location", "source", "language", "month", "mentioned")
+FACETS = ("person", "org", "location", "source", "language", "month", "mentioned", "shared_passages")
+# `shared_passages` counts the hits by how many other documents they share a passage with ("1", "2",
+# ...); hits sharing none are not counted.
 # The two date facets (publication months, months of the dates the articles mention) are histograms:
 # every month with a hit, newest first, up to this many (50 years), whatever the facet size.
 DATE_FACETS = ("month", "mentioned")
@@ -287,6 +289,7 @@ def search_hit(doc: dict[str, Any], score: float | None, snippet: str) -> dict[s
         "duplicate_of": doc.get("duplicate_of"),
         "copies": (doc.get("copies") or {}).get("count", 0),
         "story_id": doc.get("story_id"),
+        "passage_links": doc.get("passage_links") or 0,
         "snippet": " ".join(snippet.split()),
     }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS line_seen (source TEXT NOT NULL, key TEXT NOT NULL, doc_id TEXT NOT NULL,
                                       PRIMARY KEY (source, key, doc_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS line_seen_key ON line_seen(key, source);
 CREATE TABLE IF NOT EXISTS aliases (kind TEXT NOT NULL, variant TEXT NOT NULL, canonical TEXT NOT NULL,
                                     PRIMARY KEY (kind, variant)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (key TEXT PRIMARY KEY, finished_at TEXT NOT NULL, counts TEXT NOT NULL);
@@ -79,6 +80,23 @@ class RunState:
                 if count:
                     out[key] = count
         return out
+
+    def template_lines(self, keys: Iterable[str], min_docs: int) -> set[str]:
+        """Return those line keys that are a template line of some source (seen in at least
+        `min_docs` of its documents)."""
+        found: set[str] = set()
+        keys = list(set(keys))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            found.update(
+                key
+                for (key,) in self.conn.execute(
+                    f"SELECT key FROM line_seen WHERE key IN ({','.join('?' * len(chunk))}) "
+                    "GROUP BY key, source HAVING COUNT(*) >= ?",
+                    [*chunk, min_docs],
+                )
+            )
+        return found
 
     def record_lines(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Remember (source, line key, doc id) triples (idempotent)."""

@@ -670,6 +670,8 @@ def render_search(result: dict[str, Any]) -> str:
             f"{hit['rank']:>3}. {score:>4}  {date}  {hit.get('source_domain') or '-'}  {hit.get('title') or '(no title)'}{copies}{dup}"
         )
         lines.append(f"      {hit['snippet']}")
+        if hit.get("passage_links"):
+            lines.append(f"      shares passages with {hit['passage_links']} other document(s)")
         if hit.get("story"):
             story = hit["story"]
             lines.append(

@@ -157,6 +157,19 @@ def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]
     return docs, counts
 
 
+@task(name="passages", cache_policy=NO_CACHE)
+def passages_task(docs: list[Document], index: Any, state: RunState) -> tuple[list[Document], Any]:
+    """Find the passages the batch shares with other documents; link both ends."""
+    docs, links, counts = stages.passages_batch(
+        docs,
+        index.passage_df,
+        index.passage_candidates,
+        lambda keys: state.template_lines(keys, stages.TEMPLATE_MIN_DOCS),
+    )
+    counts["indexed_documents_linked"] = index.add_passage_links(links) if links else 0
+    return docs, counts
+
+
 @task(
     name="index",
     cache_policy=NO_CACHE,
@@ -174,6 +187,20 @@ def reconcile_task(ids: list[str], index: Any) -> int:
     """Merge this run's canonicals with rival canonicals another concurrent run wrote; return how many."""
     index.refresh()
     return index.merge_canonicals(stages.reconcile_canonicals(ids, index.get, index.canonicals_sharing))
+
+
+@task(name="reconcile-passages", cache_policy=NO_CACHE)
+def reconcile_passages_task(ids: list[str], index: Any, state: RunState) -> int:
+    """Link the passages this run's documents share with a concurrent run's; return documents changed."""
+    index.refresh()
+    links = stages.reconcile_passages(
+        ids,
+        index.get,
+        index.passage_df,
+        index.passage_candidates,
+        lambda keys: state.template_lines(keys, stages.TEMPLATE_MIN_DOCS),
+    )
+    return index.add_passage_links(links) if links else 0
 
 
 @task(name="reconcile-stories", cache_policy=NO_CACHE)
@@ -279,10 +306,19 @@ def run_pipeline(
             timeline.mark("last_batch_done")
             with _Stopwatch(report, stop)("reconcile"):
                 merged = _as_task(reconcile_task, written_ids, index) if written_ids else 0
+            # Stories and passage links are decided as batches are written; only a batch that another
+            # run wrote beside (each written after the other looked: neither saw the other) can have
+            # missed a document, so only its documents are checked again against the finished index.
+            at_risk = index.concurrent_ids(run_id) if written_ids else []
+            report.notes["documents_checked_at_end"] += len(at_risk)
             with _Stopwatch(report, stop)("stories"):
-                stories_merged = _as_task(reconcile_stories_task, written_ids, index) if written_ids else 0
+                stories_merged = _as_task(reconcile_stories_task, at_risk, index) if at_risk else 0
             if stories_merged:
                 report.notes["stories_merged_at_end"] += stories_merged
+            with _Stopwatch(report, stop)("passages"):
+                linked = _as_task(reconcile_passages_task, at_risk, index, state) if at_risk else 0
+            if linked:
+                report.notes["passages_linked_at_end"] += linked
         if merged:
             report.notes["canonicals_merged_with_concurrent_runs"] += merged
         index.finish()
@@ -522,6 +558,8 @@ def _run_batch(
         report.dropped_lines.update(doc.dropped_lines)
         report.kept_whole += doc.kept_whole
     before = len(docs)
+    # Before this batch's first lookup: which other runs' writes it could not see (`concurrent_ids`).
+    looked = index.lookup_mark()
     with clock("dedup"):
         docs, dup_counts = _as_task(dedup_task, docs, index)
     report.same_id_replaced += before - len(docs)
@@ -545,8 +583,12 @@ def _run_batch(
             index.refresh()
         docs, story_counts = _as_task(stories_task, docs, index)
     report.notes.update({f"stories_{k}": v for k, v in story_counts.items() if v})
-    # Template evidence counts documents, so it is recorded now: the next batch's templates need it.
+    # Template evidence counts documents, so it is recorded now: the next batch's templates need it,
+    # and so does this batch's passage matching (a site's template line is no shared passage).
     state.record_lines(seen_lines)
+    with clock("passages"):
+        docs, passage_counts = _as_task(passages_task, docs, index, state)
+    report.notes.update({f"passages_{k}": v for k, v in passage_counts.items() if v})
 
     def written(counts: dict[str, Any], refused: set[str]) -> None:
         report.indexed_new += counts["indexed"]
@@ -560,6 +602,7 @@ def _run_batch(
             {"ids": ids, "indexed": counts["indexed"], "replaced": counts["replaced"]},
             [(k, i if i in kept else None) for k, i in zip(batch.record_keys, prepared_ids, strict=True)],
         )
+        index.log_batch(report.run_id, looked, ids)
 
     with clock("index"):
         writer.submit(docs, written)

@@ -39,6 +39,15 @@ from newsdex.transforms.entities import (
 from newsdex.transforms.html import ExtractionRejected, extract_html
 from newsdex.transforms.language import dominant_language
 from newsdex.transforms.metadata import normalise_document
+from newsdex.transforms.passages import (
+    BOILERPLATE_DOCS,
+    Text,
+    find_links,
+    linked_documents,
+    merge_links,
+    passage_keys,
+    split_passages,
+)
 from newsdex.transforms.record import Document, RawRecord, Rejection
 from newsdex.transforms.stories import (
     SAME_STORY,
@@ -512,3 +521,118 @@ def _cached_vector(
     if item["id"] not in cache:
         cache[item["id"]] = vector(item.get("story_terms") or [], df, n_docs)
     return cache[item["id"]]
+
+
+# --- shared passages -----------------------------------------------------------------------------
+def passages_batch(
+    docs: list[Document],
+    passage_df: Callable[[list[str]], dict[str, int]],
+    passage_candidates: Callable[[list[tuple[str, list[str]]]], dict[str, list[dict[str, Any]]]],
+    template_lines: Callable[[list[str]], set[str]] = lambda keys: set(),
+) -> tuple[list[Document], dict[str, list[tuple[str, str]]], Counter[str]]:
+    """Find the passages each canonical of the batch shares with other canonicals (indexed, or earlier
+    in the batch) of other sources; return the batch, the links to add to indexed documents
+    ({indexed id: [(its passage text, batch document id)]}), and counts.
+
+    Both ends of a link are recorded: the batch document now, the indexed one through the returned
+    links (written by the index in one read-modify-write), so a later document quoting an earlier
+    one links both ways and a re-run adds nothing new.
+    """
+    originals = [d for d in docs if not d.duplicate_of]
+    texts: dict[str, Text] = {}
+    for doc in docs:
+        doc.shared_passages, doc.passage_links, doc.passage_keys = [], 0, []
+    # A batch document's paragraphs that are some site's template lines (learned across sources and
+    # runs) are not looked up: a link needs the later document's passage to be news text.
+    template = template_lines(
+        [k for d in originals for k in template_candidates(d.body.split("\n\n")).values()]
+    )
+    for doc in originals:
+        every = split_passages(doc.body)
+        doc.passage_keys = passage_keys(every)
+        texts[doc.id] = Text(
+            doc.id, doc.source_domain, split_passages(doc.body, template) if template else every
+        )
+    df = passage_df(sorted({k for d in originals for k in d.passage_keys}))
+    batch_df: Counter[str] = Counter(k for d in originals for k in d.passage_keys)
+    common = {k for k in batch_df if df.get(k, 0) + batch_df[k] > BOILERPLATE_DOCS}
+    lookups = [(d.id, [k for k in passage_keys(texts[d.id].passages) if k not in common]) for d in originals]
+    found = passage_candidates([(own, keys) for own, keys in lookups if keys])
+    additions: dict[str, list[tuple[str, str]]] = {d.id: [] for d in originals}
+    partner: dict[str, list[tuple[str, str]]] = {}
+    posting: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    # The indexed candidates' template lines too: two sites that republished articles of a third carry
+    # its standing line, one of them maybe with a typo the other's exact copy shows to be the template.
+    bodies = {c["id"]: c.get("body") or "" for cs in found.values() for c in cs if c["id"] not in texts}
+    template |= template_lines(
+        [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
+    )
+    for doc, (_, keys) in zip(originals, lookups, strict=True):
+        others = {
+            c["id"]: Text(c["id"], c.get("source_domain"), split_passages(bodies[c["id"]], template))
+            for c in found.get(doc.id, [])
+            if c["id"] not in texts
+        }
+        for other_id in dict.fromkeys(i for k in keys for i in posting.get(k, ())):
+            others.setdefault(other_id, texts[other_id])
+        for other_id, pairs in find_links(texts[doc.id], others.values()).items():
+            for mine, theirs_list in pairs.items():
+                additions[doc.id].append((mine, other_id))
+                for theirs in theirs_list:
+                    target = additions.get(other_id) if other_id in texts else None
+                    (target if target is not None else partner.setdefault(other_id, [])).append(
+                        (theirs, doc.id)
+                    )
+            counts["linked"] += 1
+        for key in keys:
+            posting.setdefault(key, []).append(doc.id)
+    for doc in originals:
+        order = [p.text for p in texts[doc.id].passages]
+        doc.shared_passages = merge_links([], additions[doc.id], order)
+        doc.passage_links = linked_documents(doc.shared_passages)
+        counts["documents_with_shared_passages"] += bool(doc.passage_links)
+    return docs, partner, counts
+
+
+def reconcile_passages(
+    ids: list[str],
+    get: Callable[[list[str]], dict[str, dict[str, Any]]],
+    passage_df: Callable[[list[str]], dict[str, int]],
+    passage_candidates: Callable[[list[tuple[str, list[str]]]], dict[str, list[dict[str, Any]]]],
+    template_lines: Callable[[list[str]], set[str]] = lambda keys: set(),
+    chunk: int = 200,
+) -> dict[str, list[tuple[str, str]]]:
+    """Return the links to add ({id: [(its passage text, other id)]}, both ends) for passages this
+    run's documents share with documents a concurrent run wrote while they were looked up."""
+    links: dict[str, list[tuple[str, str]]] = {}
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), chunk):
+        docs = [d for d in get(unique[i : i + chunk]).values() if not d.get("duplicate_of")]
+        bodies = {d["id"]: d.get("body") or "" for d in docs}
+        keys = {d["id"]: d.get("passage_keys") or [] for d in docs}
+        df = passage_df(sorted({k for ks in keys.values() for k in ks}))
+        found = passage_candidates(
+            [
+                (doc_id, [k for k in ks if df.get(k, 0) <= BOILERPLATE_DOCS])
+                for doc_id, ks in keys.items()
+                if ks
+            ]
+        )
+        for cs in found.values():
+            bodies.update({c["id"]: c.get("body") or "" for c in cs})
+        template = template_lines(
+            [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
+        )
+        texts = {
+            item_id: Text(item_id, source, split_passages(bodies[item_id], template))
+            for item_id, source in [(d["id"], d.get("source_domain")) for d in docs]
+            + [(c["id"], c.get("source_domain")) for cs in found.values() for c in cs]
+        }
+        for doc in docs:
+            others = [texts[c["id"]] for c in found.get(doc["id"], [])]
+            for other_id, pairs in find_links(texts[doc["id"]], others).items():
+                for mine, theirs_list in pairs.items():
+                    links.setdefault(doc["id"], []).append((mine, other_id))
+                    links.setdefault(other_id, []).extend((theirs, doc["id"]) for theirs in theirs_list)
+    return links

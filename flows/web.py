@@ -7,7 +7,7 @@ another host, so it works offline) talks to two endpoints:
   same arguments. Both call the backend's `search` (connectors/hits.py: one parser, one set of checks,
   one result shape), so the page and the command line cannot disagree.
 - `GET /api/doc/{id}`: the document as `newsdex export` writes it, with its copies (or the document it
-  is a copy of) as search hits.
+  is a copy of) and the documents it shares passages with (`shared`) as search hits.
 
 Nothing can be written through it: only GET (and HEAD) routes exist. A search is limited in query
 length, page size and filters; every error is one JSON line {"error": ...} with a 4xx/5xx status,
@@ -204,13 +204,20 @@ def create_app(data_dir: Path, es_url: str | None = None, es_index: str = "newsd
             return _error(404, f"no document with id {doc_id!r} in this index")
         copy_ids = list((doc.get("copies") or {}).get("ids") or [])[:MAX_PAGE_SIZE]
         canonical_id = doc.get("duplicate_of")
-        found = index.get([*copy_ids, *([canonical_id] if canonical_id else [])])
+        shared_ids = list(
+            dict.fromkeys(
+                i for entry in doc.get("shared_passages") or [] for i in entry.get("documents") or []
+            )
+        )[:MAX_PAGE_SIZE]
+        found = index.get([*copy_ids, *shared_ids, *([canonical_id] if canonical_id else [])])
         return JSONResponse(
             {
                 "document": doc,
                 # The copies and the document this one is a copy of, as search hits (no score, no snippet).
                 "copy_of": search_hit(found[canonical_id], None, "") if canonical_id in found else None,
                 "copies": [search_hit(found[i], None, "") for i in copy_ids if i in found],
+                # The documents it shares passages with (the page links each highlighted passage to them).
+                "shared": [search_hit(found[i], None, "") for i in shared_ids if i in found],
             }
         )
 

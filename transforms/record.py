@@ -37,6 +37,12 @@ CONTRACT_FIELDS = (
     # The story (event) the document reports; copies take their canonical's (transforms/stories.py).
     "story_id",
     "story_terms",
+    # Passages (>= 12 words) also found, exactly or nearly, in other documents that are not copies
+    # ({"text", "documents"}), how many documents they link, and the keys they are looked up by
+    # (transforms/passages.py).
+    "shared_passages",
+    "passage_links",
+    "passage_keys",
     "input",
     "ingested_at",
     "pipeline_version",
@@ -119,6 +125,9 @@ class Document:
     lsh_bands: list[str] = field(default_factory=list)
     story_id: str | None = None
     story_terms: list[str] = field(default_factory=list)
+    shared_passages: list[dict[str, Any]] = field(default_factory=list)
+    passage_links: int = 0
+    passage_keys: list[str] = field(default_factory=list)
     ingested_at: str | None = None
     pipeline_version: str | None = None
     # Working state (not part of the contract).

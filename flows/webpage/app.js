@@ -366,13 +366,18 @@ async function renderDoc(params) {
   if (answer.copies && answer.copies.length) {
     related.append(el("h3", {}, `Copies (${answer.copies.length})`), relatedList(params, answer.copies));
   }
+  const shared = new Map((answer.shared || []).map((hit) => [hit.id, hit]));
+  if (shared.size) {
+    related.append(el("h3", {}, `Shares passages with (${shared.size})`), relatedList(params, [...shared.values()]));
+  }
   view.append(
     el("p", {}, link(back, "← back to the results", { class: "back" })),
     el("article", { class: "doc" },
       el("h1", { class: "doc-title" }, doc.title || "(no title)"),
       doc.description ? el("p", { class: "description" }, doc.description) : null,
       meta,
-      highlighted(doc.body || "", doc.entities || {}),
+      highlighted(doc.body || "", doc.entities || {}, doc.shared_passages || []),
+      sharedPassages(params, doc.shared_passages || [], shared),
     ),
     el("aside", { class: "doc-side" }, entities, related),
   );
@@ -389,13 +394,32 @@ function relatedList(params, hits) {
   return list;
 }
 
+// The passages this document shares with other documents (not its copies): each quoted, marked, with
+// links to the other documents; a passage is marked in the body too where it stands there as written.
+function sharedPassages(params, passages, hits) {
+  if (!passages.length) return null;
+  const box = el("section", { class: "shared-passages" }, el("h2", {}, `Shared passages (${passages.length})`));
+  for (const passage of passages) {
+    const links = el("ul", {});
+    for (const id of passage.documents || []) {
+      const p = new URLSearchParams(params);
+      p.set("doc", id);
+      const hit = hits.get(id) || {};
+      links.append(el("li", {}, link(p, hit.title || id, { class: "shared-doc", "data-id": id }), " ", el("span", { class: "source" }, hit.source_domain || "")));
+    }
+    box.append(el("blockquote", { class: "shared-passage" }, el("mark", { class: "shared" }, passage.text), el("p", { class: "also-in" }, "Also in:"), links));
+  }
+  return box;
+}
+
 function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 // The body, paragraph by paragraph, with the document's entity names marked where they occur
-// (whole words, longest name first; a person's surname alone too, as articles name people again).
-function highlighted(body, entities) {
+// (whole words, longest name first; a person's surname alone too, as articles name people again),
+// and the passages it shares with other documents marked where they stand as written.
+function highlighted(body, entities, passages) {
   const kindOf = new Map();
   for (const kind of ["person", "org", "location", "misc"]) {
     for (const name of entities[kind] || []) {
@@ -407,20 +431,34 @@ function highlighted(body, entities) {
   }
   const names = [...kindOf.keys()].sort((a, b) => b.length - a.length);
   const pattern = names.length ? new RegExp(`(?<![\\p{L}\\p{N}])(${names.map(escapeRegExp).join("|")})(?![\\p{L}\\p{N}])`, "gu") : null;
+  const markNames = (target, text) => {
+    let at = 0;
+    if (pattern) {
+      for (const match of text.matchAll(pattern)) {
+        target.append(text.slice(at, match.index));
+        const kind = kindOf.get(match[1]);
+        target.append(el("mark", { class: `entity ${kind}`, "data-kind": kind, title: kind }, match[1]));
+        at = match.index + match[1].length;
+      }
+    }
+    target.append(text.slice(at));
+  };
+  const longest = [...(passages || [])].sort((a, b) => b.text.length - a.text.length);
   const out = el("div", { class: "doc-body" });
   for (const paragraph of body.split(/\n\s*\n/)) {
     if (!paragraph.trim()) continue;
     const p = el("p", {});
-    let at = 0;
-    if (pattern) {
-      for (const match of paragraph.matchAll(pattern)) {
-        p.append(paragraph.slice(at, match.index));
-        const kind = kindOf.get(match[1]);
-        p.append(el("mark", { class: `entity ${kind}`, "data-kind": kind, title: kind }, match[1]));
-        at = match.index + match[1].length;
-      }
+    const passage = longest.find((x) => paragraph.includes(x.text));
+    if (passage) {
+      const at = paragraph.indexOf(passage.text);
+      const shared = el("mark", { class: "shared", title: `also in ${(passage.documents || []).length} other document(s)` });
+      markNames(p, paragraph.slice(0, at));
+      markNames(shared, passage.text);
+      p.append(shared);
+      markNames(p, paragraph.slice(at + passage.text.length));
+    } else {
+      markNames(p, paragraph);
     }
-    p.append(paragraph.slice(at));
     out.append(p);
   }
   return out;

@@ -177,3 +177,38 @@ def test_pages_of_hits_rank_on_from_the_offset_with_scores_relative_to_the_best_
         assert page["total"] == whole["total"]
     finally:
         index.close()
+
+
+def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(tmp_path: Path) -> None:
+    from newsdex.connectors.embedded import PASSAGES
+    from newsdex.flows.stages import passages_batch
+    from newsdex.transforms.record import Document
+
+    quote = (
+        "The county said the old coastal road would stay closed for repairs until the end of the "
+        "year, after the storm washed part of it away."
+    )
+    old = Document(input={"path": "x"}, id="old", source_domain="one.example", body=f"Intro.\n\n{quote}")
+    index = EmbeddedIndex(tmp_path)
+    index.write([old])
+    index.close()
+    # As schema 6 left it: no passage keys in the documents, empty passage tables.
+    conn = sqlite3.connect(tmp_path / "index.sqlite")
+    conn.execute("UPDATE documents SET doc = json_remove(doc, '$.passage_keys')")
+    conn.execute("DELETE FROM passage_keys")
+    conn.execute("DELETE FROM passage_df")
+    conn.execute(f"PRAGMA user_version = {PASSAGES - 1}")
+    conn.commit()
+    conn.close()
+    index = EmbeddedIndex(tmp_path)
+    try:
+        assert index.get(["old"])["old"]["passage_keys"]
+        new = Document(input={"path": "y"}, id="new", source_domain="two.example", body=quote.upper())
+        docs, links, _ = passages_batch([new], index.passage_df, index.passage_candidates)
+        index.write(docs)
+        index.add_passage_links(links)
+        got = index.get(["old", "new"])
+        assert got["old"]["shared_passages"] == [{"text": quote, "documents": ["new"]}]
+        assert got["new"]["passage_links"] == 1
+    finally:
+        index.close()

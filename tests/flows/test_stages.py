@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from newsdex.flows.stages import enrich_batch
 from newsdex.transforms.record import Document
 
@@ -52,3 +55,65 @@ def test_the_sources_language_comes_before_the_batchs() -> None:
 def test_no_language_anywhere_means_no_ner_and_says_so() -> None:
     out, _, counts = enrich_batch([_doc(1, SHORT, None)], MODELS, {}, lambda ids: {})
     assert out[0].entities["person"] == [] and counts == {"no_ner_model:unknown": 1}
+
+
+# --- shared passages (stages.passages_batch over the embedded index) -----------------------------
+PASSAGE = (
+    "The regional water board said that the reservoir would stay closed to swimmers for the rest of "
+    "the summer after tests found algae."
+)
+
+
+def _passage_doc(doc_id: str, source: str, body: str) -> Document:
+    return Document(input={"path": doc_id}, id=doc_id, source_domain=source, body=body, title=doc_id)
+
+
+def _run_passages(
+    tmp_path: Path, batches: list[list[Document]], template: frozenset[str] = frozenset()
+) -> dict[str, dict[str, Any]]:
+    from newsdex.connectors.embedded import EmbeddedIndex
+    from newsdex.flows.stages import passages_batch
+
+    index = EmbeddedIndex(tmp_path)
+    try:
+        for docs in batches:
+            docs, links, _ = passages_batch(
+                docs,
+                index.passage_df,
+                index.passage_candidates,
+                lambda keys: {k for k in keys if k in template},
+            )
+            index.write(docs)
+            index.add_passage_links(links)
+        return {d["id"]: d for d in index.export()}
+    finally:
+        index.close()
+
+
+def test_a_quote_links_both_ways_within_a_batch_and_across_batches(tmp_path: Path) -> None:
+    first = [_passage_doc("a", "one.example", f"Intro of a.\n\n{PASSAGE}")]
+    later = [
+        _passage_doc("b", "two.example", f"Intro of b.\n\n{PASSAGE.upper()}"),
+        _passage_doc("c", "three.example", f"{PASSAGE} And more text follows here."),
+    ]
+    docs = _run_passages(tmp_path, [first, later])
+    assert docs["a"]["shared_passages"] == [{"text": PASSAGE, "documents": ["b", "c"]}]
+    assert [e["documents"] for e in docs["b"]["shared_passages"]] == [["a", "c"]]
+    assert docs["c"]["passage_links"] == 2
+
+
+def test_no_link_for_the_same_site_a_template_line_or_a_boilerplate_key(tmp_path: Path) -> None:
+    from newsdex.transforms.passages import BOILERPLATE_DOCS
+    from newsdex.transforms.text import line_key
+
+    same_site = [_passage_doc("a", "one.example", PASSAGE), _passage_doc("b", "one.example", PASSAGE)]
+    assert all(not d["shared_passages"] for d in _run_passages(tmp_path / "1", [same_site]).values())
+    # A line the template learner marked (of any site) links nobody.
+    other_sites = [_passage_doc("a", "one.example", PASSAGE), _passage_doc("b", "two.example", PASSAGE)]
+    docs = _run_passages(tmp_path / "2", [other_sites], template={line_key(PASSAGE)})
+    assert all(not d["shared_passages"] for d in docs.values())
+    # A passage carried by more than BOILERPLATE_DOCS documents: the later ones link nobody.
+    many = [_passage_doc(f"d{n:03}", f"s{n}.example", PASSAGE) for n in range(BOILERPLATE_DOCS + 5)]
+    docs = _run_passages(tmp_path / "3", [[d] for d in many])
+    assert docs["d000"]["passage_links"] == BOILERPLATE_DOCS - 1
+    assert docs[f"d{BOILERPLATE_DOCS + 4:03}"]["passage_links"] == 0

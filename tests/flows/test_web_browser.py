@@ -247,3 +247,49 @@ def test_screenshot_for_the_readme(site: str, browser: Any) -> None:
     if os.environ.get("NEWSDEX_SCREENSHOT"):
         browser.save_screenshot(str(target))
     assert target.exists(), "docs/web-page.png: run this test with NEWSDEX_SCREENSHOT=1"
+
+
+@pytest.fixture(scope="module")
+def reuse_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of `newsdex web` over an article and, indexed by a later run, one quoting it."""
+    from tests.flows.test_passages import ORIGINAL, QUOTING
+
+    tmp = tmp_path_factory.mktemp("reuse")
+    for n, record in enumerate((ORIGINAL, QUOTING)):
+        inbox = tmp / f"run{n}.jsonl"
+        inbox.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        result = newsdex("--data-dir", str(tmp / "data"), "run", "--quiet", str(inbox), cwd=tmp)
+        assert result.returncode == 0, result.stderr
+    with web_server("--data-dir", str(tmp / "data"), cwd=tmp) as (url, _):
+        yield url
+
+
+def test_article_view_marks_shared_passages_with_links(reuse_site: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.flows.test_passages import QUOTED
+
+    browser.get(reuse_site + "/?q=" + urllib.parse.quote("container terminal"))
+    _wait(browser, lambda d: _summary_count(d) == 2)
+    browser.find_element(By.XPATH, "//a[@class='title'][contains(., 'Harbour approves')]").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".doc-body mark.shared"))
+    # The passage is marked where it stands in the body, and listed with a link to the quoting article.
+    marked = browser.find_element(By.CSS_SELECTOR, ".doc-body mark.shared")
+    assert " ".join(marked.text.split()) == QUOTED
+    listed = browser.find_elements(By.CSS_SELECTOR, ".shared-passage")
+    assert len(listed) == 1 and QUOTED in " ".join(listed[0].text.split())
+    link = listed[0].find_element(By.CSS_SELECTOR, "a.shared-doc")
+    assert link.text == "Terminal jobs welcomed in the valley"
+    link.click()
+    # The other article shows the same link back to the first.
+    _wait(
+        browser,
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, ".doc-title")
+            and d.find_element(By.CSS_SELECTOR, ".doc-title").text == "Terminal jobs welcomed in the valley"
+        ),
+    )
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".shared-passage a.shared-doc"))
+    back = browser.find_element(By.CSS_SELECTOR, ".shared-passage a.shared-doc")
+    assert back.text == "Harbour approves container terminal"
+    assert "some 300 jobs" in browser.find_element(By.CSS_SELECTOR, ".doc-body mark.shared").text

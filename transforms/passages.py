@@ -1,0 +1,181 @@
+"""Shared passages (text reuse): a sentence or paragraph that another document also carries.
+
+A passage is a paragraph, or a sentence, of at least MIN_WORDS words. Its words are folded (case,
+accents, punctuation: `line_key`) and it is looked up by KEY_WORDS-word keys taken at its start, its
+end and its middle (a passage quoted with a word changed, its punctuation or case edited, or cut at
+another sentence boundary still shares one of them) and by winnowed keys (a passage quoted inside a
+longer sentence or paragraph shares one of those). The keys go to a posting table in the index
+(`passage_keys` of each canonical document), so candidates come from the index, never from all pairs.
+
+A candidate pair of passages is confirmed by aligning their words (difflib): at least MIN_WORDS words
+in common, covering at least MIN_COVER of the shorter passage. A common phrase shorter than MIN_WORDS
+words ("the prime minister said on Tuesday") is not a shared passage.
+
+What is not text reuse: a copy of the document (`duplicate_of`: only canonicals are compared), the
+same site's own lines (same source domain: template lines, a standing paragraph), a line the template
+learner marks as some site's template (a site republishing another's article copies its furniture
+too: flows/stages.py passes them as `skip`), and a key carried
+by more than BOILERPLATE_DOCS documents (a cookie notice, a wire agency's standard footer across many
+outlets): such keys are not looked up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from newsdex.transforms.text import line_key, short_hash
+
+MIN_WORDS = 12
+KEY_WORDS = 6
+# Winnowing window: one key kept of every WINNOW in a row (KEY_WORDS + WINNOW - 1 = MIN_WORDS).
+WINNOW = MIN_WORDS - KEY_WORDS + 1
+# Share of the shorter passage's words the alignment must cover (one word in eight may differ).
+MIN_COVER = 0.85
+# A key carried by more documents than this is boilerplate, not reuse.
+BOILERPLATE_DOCS = 50
+# Documents confirmed per looked-up document, most shared keys first.
+MAX_CANDIDATES = 30
+# Sentence ends: . ! ? … followed (after closing quotes or brackets) by a space.
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A passage as written (`text`) with its folded words."""
+
+    text: str
+    words: tuple[str, ...]
+
+
+def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
+    """Return the passages of a body: each paragraph of at least MIN_WORDS words, and each sentence
+    of at least MIN_WORDS words of a paragraph with more than one sentence; paragraphs whose
+    `line_key` is in `skip` (template lines) give none."""
+    out: list[Passage] = []
+    seen: set[tuple[str, ...]] = set()
+    for paragraph in body.split("\n"):
+        paragraph = paragraph.strip()
+        folded = tuple(line_key(paragraph).split())
+        if len(folded) < MIN_WORDS or " ".join(folded) in skip:
+            continue
+        pieces = [paragraph, *(s for s in SENTENCE_END.split(paragraph) if s.strip())]
+        if len(pieces) == 2:
+            pieces = pieces[:1]  # one sentence: the paragraph itself
+        for piece in pieces:
+            piece_words = folded if piece is paragraph else tuple(line_key(piece).split())
+            if len(piece_words) >= MIN_WORDS and piece_words not in seen:
+                seen.add(piece_words)
+                out.append(Passage(piece.strip(), piece_words))
+    return out
+
+
+def _key(words_: Iterable[str]) -> str:
+    return short_hash(" ".join(words_), 16)
+
+
+def keys_of(passage: Passage) -> list[str]:
+    """Return the lookup keys of a passage: its first, last and middle KEY_WORDS words."""
+    w = passage.words
+    middle = (len(w) - KEY_WORDS) // 2
+    starts = {0, len(w) - KEY_WORDS, middle}
+    return sorted({_key(w[i : i + KEY_WORDS]) for i in starts})
+
+
+def winnowed_keys(words_: tuple[str, ...]) -> set[str]:
+    """Return the winnowed KEY_WORDS-word keys of a passage: the smallest key of every WINNOW keys in
+    a row. Two passages sharing a run of MIN_WORDS words (KEY_WORDS + WINNOW - 1) share one of them
+    wherever the run stands in each: a quote inside a sentence of the quoting article is found."""
+    grams = [_key(words_[i : i + KEY_WORDS]) for i in range(len(words_) - KEY_WORDS + 1)]
+    return {min(grams[i : i + WINNOW]) for i in range(max(1, len(grams) - WINNOW + 1))} if grams else set()
+
+
+def passage_keys(passages: Iterable[Passage]) -> list[str]:
+    """Return the distinct lookup keys of a document's passages, sorted (the indexed `passage_keys`):
+    each passage's first, middle and last words (a word changed anywhere leaves one), and the winnowed
+    keys of each passage (a passage quoted inside other text)."""
+    return sorted({k for p in passages for k in (*keys_of(p), *winnowed_keys(p.words))})
+
+
+def _grams(words_: tuple[str, ...]) -> set[int]:
+    # In-process only (Python's hash is salted per process): which passages can be the same text.
+    return {hash(words_[i : i + KEY_WORDS]) for i in range(len(words_) - KEY_WORDS + 1)}
+
+
+def matched_words(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """Return how many words two passages have in common, aligned in order."""
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks())
+
+
+def same_passage(a: Passage, b: Passage) -> bool:
+    """Return True when two passages are the same text, exactly or nearly (one contained in the other
+    counts: a quoted sentence inside a longer paragraph)."""
+    shorter = min(len(a.words), len(b.words))
+    if shorter < MIN_WORDS:
+        return False
+    common = matched_words(a.words, b.words)
+    return common >= MIN_WORDS and common >= MIN_COVER * shorter
+
+
+@dataclass(slots=True)
+class Text:
+    """A canonical document as passage matching sees it."""
+
+    id: str
+    source: str | None
+    passages: list[Passage]
+
+
+def find_links(doc: Text, others: Iterable[Text]) -> dict[str, dict[str, list[str]]]:
+    """Return {other id: {own passage text: [other's passage texts]}} for the passages `doc` shares
+    with each other document (not itself, not of its own source)."""
+    # Candidate passage pairs share a run of KEY_WORDS words: two passages of MIN_WORDS words that
+    # differ in one word always do.
+    by_gram: dict[int, list[int]] = {}
+    for i, passage in enumerate(doc.passages):
+        for gram in _grams(passage.words):
+            by_gram.setdefault(gram, []).append(i)
+    out: dict[str, dict[str, list[str]]] = {}
+    for other in others:
+        if other.id == doc.id or (doc.source and other.source == doc.source):
+            continue
+        found: dict[str, list[str]] = {}
+        for theirs in other.passages:
+            mine = {i for gram in _grams(theirs.words) for i in by_gram.get(gram, ())}
+            for i in sorted(mine):
+                if same_passage(doc.passages[i], theirs):
+                    found.setdefault(doc.passages[i].text, [])
+                    if theirs.text not in found[doc.passages[i].text]:
+                        found[doc.passages[i].text].append(theirs.text)
+        if found:
+            out[other.id] = found
+    return out
+
+
+def merge_links(
+    current: Iterable[Mapping[str, Any]], additions: Iterable[tuple[str, str]], order: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Return `shared_passages` with (passage text, other document id) links added: one entry per
+    passage text, document ids sorted; a passage whose text lies inside another entry's (a sentence
+    of a shared paragraph) and links no other document is folded into it. Entries follow `order` (the body's passages), then text."""
+    table: dict[str, set[str]] = {}
+    for entry in current:
+        table.setdefault(entry["text"], set()).update(entry.get("documents") or [])
+    for text, other in additions:
+        table.setdefault(text, set()).add(other)
+    for text in sorted(table, key=len):
+        outer = [t for t in table if t != text and text in t]
+        if outer and table[text] <= set().union(*(table[t] for t in outer)):
+            del table[text]
+    rank = {t: i for i, t in enumerate(order)}
+    ranked = sorted(table, key=lambda t: (rank.get(t, len(rank)), t))
+    return [{"text": t, "documents": sorted(table[t])} for t in ranked]
+
+
+def linked_documents(shared: Iterable[Mapping[str, Any]]) -> int:
+    """Return how many distinct other documents a document shares passages with."""
+    return len({d for entry in shared for d in entry.get("documents") or []})
