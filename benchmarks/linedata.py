@@ -228,45 +228,24 @@ def _silver(args: tuple[str, str | None]) -> str:
         return ""  # no article found: the page has no reference
 
 
+def _page_path(folder: Path, file: str) -> Path | None:
+    return next((p for p in (folder / d / (file + ".gz") for d in ("cache", "eval")) if p.exists()), None)
+
+
 def training_pages(eval_dir: Path) -> list[dict[str, Any]]:
-    """Return the training pages: name, HTML, URL, and the collection's snippets where it has them."""
+    """Return the training pages: name, path, URL, and the collection's snippets where it has them."""
     pages: list[dict[str, Any]] = []
     data = json.loads((eval_dir / "trafilatura" / "evaldata.json").read_text())
-    for url in sorted(data):
-        item = data[url]
-        path = next(
-            (
-                p
-                for p in (eval_dir / "trafilatura" / d / (item["file"] + ".gz") for d in ("cache", "eval"))
-                if p.exists()
-            ),
-            None,
-        )
-        if path is not None:
-            pages.append(
-                {
-                    "name": "trafilatura/" + item["file"],
-                    "path": path,
-                    "url": url,
-                    "with": item["with"],
-                    "without": item["without"],
-                }
-            )
     dates = json.loads((eval_dir / "htmldate" / "eval_default.json").read_text())
-    for url in sorted(dates):
-        item = dates[url]
-        path = next(
-            (
-                p
-                for p in (eval_dir / "htmldate" / d / (item["file"] + ".gz") for d in ("cache", "eval"))
-                if p.exists()
-            ),
-            None,
-        )
-        if path is not None:
-            pages.append(
-                {"name": "htmldate/" + item["file"], "path": path, "url": url, "with": [], "without": []}
-            )
+    for folder, items in (("trafilatura", data), ("htmldate", dates)):
+        for url in sorted(items):
+            item = items[url]
+            path = _page_path(eval_dir / folder, item["file"])
+            if path is not None:
+                pages.append(
+                    {"name": f"{folder}/{item['file']}", "path": path, "url": url,
+                     "with": item.get("with", []), "without": item.get("without", [])}
+                )  # fmt: skip
     return pages
 
 

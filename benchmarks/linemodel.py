@@ -235,22 +235,6 @@ def _logit(model: dict[str, Any], vector: list[float]) -> float:
     return max(-40.0, min(40.0, z))
 
 
-def line_logits(
-    model: dict[str, Any],
-    lines: list[str],
-    kinds: list[str | None],
-    content: list[int],
-    ruled: set[int],
-    kept: set[int],
-) -> tuple[dict[int, list[float]], list[float], list[float]]:
-    """Return the first-stage features of the content lines, their log-odds (`RULED_LOGIT` for the
-    lines the rules decide) and their word weights, in content order."""
-    features = line_features(lines, kinds, content, kept)
-    logits = [RULED_LOGIT if i in ruled else _logit(model["stage1"], features[i]) for i in content]
-    weights = [math.log1p(len(words(lines[i]))) for i in content]
-    return features, logits, weights
-
-
 def article_probabilities(
     model: dict[str, Any],
     lines: list[str],
@@ -262,8 +246,9 @@ def article_probabilities(
     """Return, for every content line the rules leave open, the probability that it belongs to the
     article (`ruled`: the lines the rules decide, metadata and furniture vocabulary; `kept`: the
     lines the segmentation by position keeps)."""
-    features, logits, weights = line_logits(model, lines, kinds, content, ruled, kept)
-    context = context_features(logits, weights)
+    features = line_features(lines, kinds, content, kept)
+    logits = [RULED_LOGIT if i in ruled else _logit(model["stage1"], features[i]) for i in content]
+    context = context_features(logits, [math.log1p(len(words(lines[i]))) for i in content])
     out = {}
     for k, i in enumerate(content):
         if i not in ruled:
