@@ -252,7 +252,7 @@ def shared_server(home: Path, idle: float = DEFAULT_IDLE, port: int = 0) -> Temp
         server = _recorded_server(home)
         if server is None:
             server = TemporaryServer(ephemeral=False, home=home, port=free_port(port), idle=idle)
-            _write_record(home, {"pid": server.pid, "port": server.port, "started": _start_time(server.pid)})
+            _write_record(home, _record_of(server, home))
         server.lease = _take_lease(home)
     server.shared = True
     return server
@@ -274,17 +274,31 @@ def register(server: TemporaryServer) -> None:
     meanwhile use it instead of a second server on the same database."""
     assert server.home is not None
     with _locked(server.home):
-        _write_record(
-            server.home, {"pid": server.pid, "port": server.port, "started": _start_time(server.pid)}
-        )
+        _write_record(server.home, _record_of(server, server.home))
+
+
+def _record_of(server: TemporaryServer, home: Path) -> dict[str, object]:
+    """Return what server.json says of a server: its process, port, and the home it serves."""
+    return {
+        "pid": server.pid,
+        "port": server.port,
+        "started": _start_time(server.pid),
+        "home": str(home.resolve()),
+    }
 
 
 def _recorded_server(home: Path) -> TemporaryServer | None:
-    """Return the server server.json names when that process is still our server, else None (stale)."""
+    """Return the server server.json names when that process is still our server, else None (stale).
+
+    A record copied with its data directory (a backup restored, a directory copied to try something)
+    names the original's server: that server serves the other database and stops when the other
+    directory's commands are done, so it is not this home's server."""
     try:
         record = json.loads((home / RECORD).read_text())
         pid, port = int(record["pid"]), int(record["port"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if record.get("home") != str(home.resolve()):
         return None
     if not process_alive(pid) or _start_time(pid) != record.get("started") or not _is_server(pid):
         return None

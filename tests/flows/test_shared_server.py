@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -181,7 +182,8 @@ def test_a_stale_record_gives_way_to_a_new_server(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         # A record naming a live process that is not our server (this test), on a port someone holds.
-        (home / "server.json").write_text(json.dumps({"pid": os.getpid(), "port": port, "started": 0}))
+        record = {"pid": os.getpid(), "port": port, "started": 0, "home": str(home.resolve())}
+        (home / "server.json").write_text(json.dumps(record))
         try:
             result = _run(data, str(SAMPLES), idle=60)
             assert result.returncode == 0, result.stderr
@@ -195,6 +197,28 @@ def test_a_stale_record_gives_way_to_a_new_server(tmp_path: Path) -> None:
             assert _record(data)["pid"] != record["pid"]
         finally:
             _stop(data)
+
+
+def test_a_copied_data_directory_gets_its_own_server(tmp_path: Path) -> None:
+    # The copy's server.json names the original's server, which is alive but serves the other
+    # database and stops once the original's commands are done (its leases are there): a run on the
+    # copy must not lean on it (it did, and lost its API half-way: "Connection refused").
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    result = _run(original, str(SAMPLES), idle=60)
+    assert result.returncode == 0, result.stderr
+    first = _record(original)
+    try:
+        shutil.copytree(original, copy)
+        assert _record(copy)["pid"] == first["pid"] and alive(first["pid"])
+        result = _run(copy, "--force", str(SAMPLES), idle=60)
+        assert result.returncode == 0, result.stderr
+        second = _record(copy)
+        assert second["pid"] != first["pid"] and second["home"] == str((copy / "prefect").resolve())
+        assert _servers(copy) == [second["pid"]]
+        assert _record(original)["pid"] == first["pid"]
+    finally:
+        _stop(original)
+        _stop(copy)
 
 
 def test_no_sharing_with_idle_zero(tmp_path: Path) -> None:
