@@ -568,12 +568,13 @@ def passages_batch(
     template |= template_lines(
         [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
     )
+    indexed = {
+        c_id: Text(c_id, source, split_passages(bodies[c_id], template))
+        for c_id, source in {c["id"]: c.get("source_domain") for cs in found.values() for c in cs}.items()
+        if c_id in bodies
+    }
     for doc, (_, keys) in zip(originals, lookups, strict=True):
-        others = {
-            c["id"]: Text(c["id"], c.get("source_domain"), split_passages(bodies[c["id"]], template))
-            for c in found.get(doc.id, [])
-            if c["id"] not in texts
-        }
+        others = {c["id"]: indexed[c["id"]] for c in found.get(doc.id, []) if c["id"] in indexed}
         for other_id in dict.fromkeys(i for k in keys for i in posting.get(k, ())):
             others.setdefault(other_id, texts[other_id])
         for other_id, pairs in find_links(texts[doc.id], others.values()).items():
