@@ -23,11 +23,12 @@ outlets): such keys are not looked up.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from newsdex.transforms.text import line_key, short_hash
+from newsdex.transforms.text import line_key
 
 MIN_WORDS = 12
 KEY_WORDS = 6
@@ -51,6 +52,8 @@ class Passage:
     text: str
     words: tuple[str, ...]
     grams: tuple[int, ...] = ()
+    # A whole paragraph (False: a sentence of one, whose runs of words its paragraph has too).
+    paragraph: bool = True
 
     def __post_init__(self) -> None:
         if not self.grams:
@@ -76,15 +79,19 @@ def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
         if len(folded) < MIN_WORDS or " ".join(folded) in skip:
             continue
         pieces = [(paragraph, folded), *(sentences if len(sentences) > 1 else [])]
-        for piece, piece_words in pieces:
+        for n, (piece, piece_words) in enumerate(pieces):
             if len(piece_words) >= MIN_WORDS and piece_words not in seen:
                 seen.add(piece_words)
-                out.append(Passage(piece.strip(), piece_words))
+                out.append(Passage(piece.strip(), piece_words, paragraph=n == 0))
     return out
 
 
 def _key(words_: Iterable[str]) -> str:
-    return short_hash(" ".join(words_), 16)
+    # Two C checksums (64 bits, stable across processes and machines): a key is computed for every
+    # run of KEY_WORDS words of a document, where a cryptographic hash cost several times more; a
+    # rare collision only adds a candidate that the words then rule out.
+    data = " ".join(words_).encode("utf-8")
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def keys_of(passage: Passage) -> list[str]:
@@ -107,13 +114,19 @@ def passage_keys(passages: Iterable[Passage]) -> list[str]:
     """Return the distinct lookup keys of a document's passages, sorted (the indexed `passage_keys`):
     each passage's first, middle and last words (a word changed anywhere leaves one), and the winnowed
     keys of each passage (a passage quoted inside other text)."""
-    return sorted({k for p in passages for k in (*keys_of(p), *winnowed_keys(p.words))})
+    keys: set[str] = set()
+    for p in passages:
+        keys.update(keys_of(p))
+        if p.paragraph:
+            keys.update(winnowed_keys(p.words))  # a sentence's runs are its paragraph's
+    return sorted(keys)
 
 
-def matched_words(a: Passage, b: Passage) -> int:
+def matched_words(a: Passage, b: Passage) -> tuple[int, int]:
     """Return how many words of the shorter passage lie in a run of KEY_WORDS words the other has too,
-    or in a short stretch beside such runs and occur in the other (about the words the two have in
-    common in order: set lookups where an alignment, difflib's, cost many times more)."""
+    and that number plus the words of short stretches beside such runs that occur in the other (about
+    the words the two have in common in order: set lookups where an alignment, difflib's, cost many
+    times more)."""
     short, long_ = (a, b) if len(a.words) <= len(b.words) else (b, a)
     other = set(long_.grams)
     covered = [False] * len(short.words)
@@ -121,11 +134,12 @@ def matched_words(a: Passage, b: Passage) -> int:
         if gram in other:
             covered[i : i + KEY_WORDS] = [True] * KEY_WORDS
     if not any(covered):
-        return 0
+        return 0, 0
     # A stretch of up to KEY_WORDS words between runs (or at an end) holds an edit: its words the other
     # passage has count too ("the new bridge" / "the new tunnel": "the new" is common).
     words_there = set(long_.words)
-    common, gap = sum(covered), []
+    in_runs = sum(covered)
+    common, gap = in_runs, []
     for word, inside in [*zip(short.words, covered, strict=True), ("", True)]:
         if not inside:
             gap.append(word)
@@ -133,7 +147,7 @@ def matched_words(a: Passage, b: Passage) -> int:
         if len(gap) <= KEY_WORDS:
             common += sum(1 for w in gap if w in words_there)
         gap = []
-    return common
+    return in_runs, common
 
 
 def same_passage(a: Passage, b: Passage) -> bool:
@@ -142,8 +156,10 @@ def same_passage(a: Passage, b: Passage) -> bool:
     shorter = min(len(a.words), len(b.words))
     if shorter < MIN_WORDS:
         return False
-    common = matched_words(a, b)
-    return common >= MIN_WORDS and common >= MIN_COVER * shorter
+    # MIN_WORDS words in runs both have: a common phrase of fewer words is no shared passage, however
+    # many common words ("the", "said") stand beside it.
+    in_runs, common = matched_words(a, b)
+    return in_runs >= MIN_WORDS and common >= MIN_COVER * shorter
 
 
 @dataclass(slots=True)
