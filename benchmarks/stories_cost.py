@@ -5,7 +5,7 @@
 Builds an embedded index of N documents in batches, as the pipeline's index stage would (documents
 written directly, no extraction or NER: only the story and passage stages are timed): BBC articles (the real
 vocabulary and its word frequencies) and, past those, articles made of sentences of several BBC
-articles, dated as a feed brings them: DOCS_PER_DAY a day, so the index grows and a day's volume
+articles (each sentence's words shuffled; 5 % also quote a sentence of an earlier document), dated as a feed brings them: DOCS_PER_DAY a day, so the index grows and a day's volume
 stays the same. For each size it prints the story stage's milliseconds per
 document over the last batches (the cost at that size: flat = it does not grow with the index), then
 times `related` on random documents of the full index. Prints figures; never asserts on a timing.
@@ -32,6 +32,7 @@ from newsdex.transforms.record import Document
 from newsdex.transforms.text import short_hash
 
 DOCS_PER_DAY = 200
+QUOTE_SHARE = 0.05
 # Documents the end-of-run check is timed on (as if a concurrent run had hidden them).
 CHECK_SAMPLE = 300
 
@@ -44,7 +45,17 @@ def make_documents(eval_dir: Path, n: int, seed: int = 5) -> list[Document]:
     start = datetime(2024, 1, 1, tzinfo=UTC)
     docs = []
     for i in range(n):
-        mixed = " ".join(rng.choice(sentences) for _ in range(12))
+        # The words of each borrowed sentence in another order: the story terms (a bag of words) are
+        # the sentences', but a mix shares no passage with its sources; QUOTE_SHARE of them quote one
+        # sentence of an earlier document as written (text reuse at a rate a news feed might have).
+        picked = [rng.choice(sentences).split() for _ in range(12)]
+        for words in picked:
+            rng.shuffle(words)
+        mixed = " ".join(" ".join(words) for words in picked)
+        if i and rng.random() < QUOTE_SHARE:
+            quoted = [s for s in docs[rng.randrange(len(docs))].body.split(". ") if len(s.split()) >= 14]
+            if quoted:
+                mixed += f' One report said: "{rng.choice(quoted)}."'
         body = articles[i][1] if i < len(articles) else mixed
         title, _, rest = body.partition("\n\n")
         # A feed brings documents at a steady rate: the index grows, the days' volume does not.

@@ -290,6 +290,7 @@ def search_hit(doc: dict[str, Any], score: float | None, snippet: str) -> dict[s
         "copies": (doc.get("copies") or {}).get("count", 0),
         "story_id": doc.get("story_id"),
         "passage_links": doc.get("passage_links") or 0,
+        "shared_passages": doc.get("shared_passages") or [],
         "snippet": " ".join(snippet.split()),
     }
 

@@ -547,16 +547,18 @@ def passages_batch(
     template = template_lines(
         [k for d in originals for k in template_candidates(d.body.split("\n\n")).values()]
     )
+    own_keys: dict[str, list[str]] = {}
     for doc in originals:
         every = split_passages(doc.body)
         doc.passage_keys = passage_keys(every)
-        texts[doc.id] = Text(
-            doc.id, doc.source_domain, split_passages(doc.body, template) if template else every
-        )
+        mine = split_passages(doc.body, template) if template else every
+        # Without its template lines (if it has any) a document looks up fewer keys.
+        own_keys[doc.id] = doc.passage_keys if len(mine) == len(every) else passage_keys(mine)
+        texts[doc.id] = Text(doc.id, doc.source_domain, mine)
     df = passage_df(sorted({k for d in originals for k in d.passage_keys}))
     batch_df: Counter[str] = Counter(k for d in originals for k in d.passage_keys)
     common = {k for k in batch_df if df.get(k, 0) + batch_df[k] > BOILERPLATE_DOCS}
-    lookups = [(d.id, [k for k in passage_keys(texts[d.id].passages) if k not in common]) for d in originals]
+    lookups = [(d.id, [k for k in own_keys[d.id] if k not in common]) for d in originals]
     found = passage_candidates([(own, keys) for own, keys in lookups if keys])
     additions: dict[str, list[tuple[str, str]]] = {d.id: [] for d in originals}
     partner: dict[str, list[tuple[str, str]]] = {}
@@ -568,12 +570,13 @@ def passages_batch(
     template |= template_lines(
         [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
     )
+    indexed = {
+        c_id: Text(c_id, source, split_passages(bodies[c_id], template))
+        for c_id, source in {c["id"]: c.get("source_domain") for cs in found.values() for c in cs}.items()
+        if c_id in bodies
+    }
     for doc, (_, keys) in zip(originals, lookups, strict=True):
-        others = {
-            c["id"]: Text(c["id"], c.get("source_domain"), split_passages(bodies[c["id"]], template))
-            for c in found.get(doc.id, [])
-            if c["id"] not in texts
-        }
+        others = {c["id"]: indexed[c["id"]] for c in found.get(doc.id, []) if c["id"] in indexed}
         for other_id in dict.fromkeys(i for k in keys for i in posting.get(k, ())):
             others.setdefault(other_id, texts[other_id])
         for other_id, pairs in find_links(texts[doc.id], others.values()).items():

@@ -7,8 +7,9 @@ another sentence boundary still shares one of them) and by winnowed keys (a pass
 longer sentence or paragraph shares one of those). The keys go to a posting table in the index
 (`passage_keys` of each canonical document), so candidates come from the index, never from all pairs.
 
-A candidate pair of passages is confirmed by aligning their words (difflib): at least MIN_WORDS words
-in common, covering at least MIN_COVER of the shorter passage. A common phrase shorter than MIN_WORDS
+A candidate pair of passages is confirmed by the words they have in common (those of the shorter one
+inside a run of KEY_WORDS words the other has too): at least MIN_WORDS, and at least MIN_COVER of the
+shorter passage. A common phrase shorter than MIN_WORDS
 words ("the prime minister said on Tuesday") is not a shared passage.
 
 What is not text reuse: a copy of the document (`duplicate_of`: only canonicals are compared), the
@@ -22,12 +23,12 @@ outlets): such keys are not looked up.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
-from newsdex.transforms.text import line_key, short_hash
+from newsdex.transforms.text import line_key
 
 MIN_WORDS = 12
 KEY_WORDS = 6
@@ -45,10 +46,21 @@ SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+")
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A passage as written (`text`) with its folded words."""
+    """A passage as written (`text`) with its folded words and their KEY_WORDS-word runs (hashed in
+    process only: Python's hash is salted per process)."""
 
     text: str
     words: tuple[str, ...]
+    grams: tuple[int, ...] = ()
+    # A whole paragraph (False: a sentence of one, whose runs of words its paragraph has too).
+    paragraph: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.grams:
+            w = self.words
+            object.__setattr__(
+                self, "grams", tuple(hash(w[i : i + KEY_WORDS]) for i in range(len(w) - KEY_WORDS + 1))
+            )
 
 
 def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
@@ -59,22 +71,27 @@ def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
     seen: set[tuple[str, ...]] = set()
     for paragraph in body.split("\n"):
         paragraph = paragraph.strip()
-        folded = tuple(line_key(paragraph).split())
+        if paragraph.count(" ") < MIN_WORDS - 1:
+            continue  # under MIN_WORDS words however it is folded
+        # Sentences split at spaces, so their folded words, end to end, are the paragraph's.
+        sentences = [(s, tuple(line_key(s).split())) for s in SENTENCE_END.split(paragraph) if s.strip()]
+        folded = tuple(w for _, words_ in sentences for w in words_)
         if len(folded) < MIN_WORDS or " ".join(folded) in skip:
             continue
-        pieces = [paragraph, *(s for s in SENTENCE_END.split(paragraph) if s.strip())]
-        if len(pieces) == 2:
-            pieces = pieces[:1]  # one sentence: the paragraph itself
-        for piece in pieces:
-            piece_words = folded if piece is paragraph else tuple(line_key(piece).split())
+        pieces = [(paragraph, folded), *(sentences if len(sentences) > 1 else [])]
+        for n, (piece, piece_words) in enumerate(pieces):
             if len(piece_words) >= MIN_WORDS and piece_words not in seen:
                 seen.add(piece_words)
-                out.append(Passage(piece.strip(), piece_words))
+                out.append(Passage(piece.strip(), piece_words, paragraph=n == 0))
     return out
 
 
 def _key(words_: Iterable[str]) -> str:
-    return short_hash(" ".join(words_), 16)
+    # Two C checksums (64 bits, stable across processes and machines): a key is computed for every
+    # run of KEY_WORDS words of a document, where a cryptographic hash cost several times more; a
+    # rare collision only adds a candidate that the words then rule out.
+    data = " ".join(words_).encode("utf-8")
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def keys_of(passage: Passage) -> list[str]:
@@ -97,18 +114,40 @@ def passage_keys(passages: Iterable[Passage]) -> list[str]:
     """Return the distinct lookup keys of a document's passages, sorted (the indexed `passage_keys`):
     each passage's first, middle and last words (a word changed anywhere leaves one), and the winnowed
     keys of each passage (a passage quoted inside other text)."""
-    return sorted({k for p in passages for k in (*keys_of(p), *winnowed_keys(p.words))})
+    keys: set[str] = set()
+    for p in passages:
+        keys.update(keys_of(p))
+        if p.paragraph:
+            keys.update(winnowed_keys(p.words))  # a sentence's runs are its paragraph's
+    return sorted(keys)
 
 
-def _grams(words_: tuple[str, ...]) -> set[int]:
-    # In-process only (Python's hash is salted per process): which passages can be the same text.
-    return {hash(words_[i : i + KEY_WORDS]) for i in range(len(words_) - KEY_WORDS + 1)}
-
-
-def matched_words(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    """Return how many words two passages have in common, aligned in order."""
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks())
+def matched_words(a: Passage, b: Passage) -> tuple[int, int]:
+    """Return how many words of the shorter passage lie in a run of KEY_WORDS words the other has too,
+    and that number plus the words of short stretches beside such runs that occur in the other (about
+    the words the two have in common in order: set lookups where an alignment, difflib's, cost many
+    times more)."""
+    short, long_ = (a, b) if len(a.words) <= len(b.words) else (b, a)
+    other = set(long_.grams)
+    covered = [False] * len(short.words)
+    for i, gram in enumerate(short.grams):
+        if gram in other:
+            covered[i : i + KEY_WORDS] = [True] * KEY_WORDS
+    if not any(covered):
+        return 0, 0
+    # A stretch of up to KEY_WORDS words between runs (or at an end) holds an edit: its words the other
+    # passage has count too ("the new bridge" / "the new tunnel": "the new" is common).
+    words_there = set(long_.words)
+    in_runs = sum(covered)
+    common, gap = in_runs, []
+    for word, inside in [*zip(short.words, covered, strict=True), ("", True)]:
+        if not inside:
+            gap.append(word)
+            continue
+        if len(gap) <= KEY_WORDS:
+            common += sum(1 for w in gap if w in words_there)
+        gap = []
+    return in_runs, common
 
 
 def same_passage(a: Passage, b: Passage) -> bool:
@@ -117,8 +156,10 @@ def same_passage(a: Passage, b: Passage) -> bool:
     shorter = min(len(a.words), len(b.words))
     if shorter < MIN_WORDS:
         return False
-    common = matched_words(a.words, b.words)
-    return common >= MIN_WORDS and common >= MIN_COVER * shorter
+    # MIN_WORDS words in runs both have: a common phrase of fewer words is no shared passage, however
+    # many common words ("the", "said") stand beside it.
+    in_runs, common = matched_words(a, b)
+    return in_runs >= MIN_WORDS and common >= MIN_COVER * shorter
 
 
 @dataclass(slots=True)
@@ -137,7 +178,7 @@ def find_links(doc: Text, others: Iterable[Text]) -> dict[str, dict[str, list[st
     # differ in one word always do.
     by_gram: dict[int, list[int]] = {}
     for i, passage in enumerate(doc.passages):
-        for gram in _grams(passage.words):
+        for gram in set(passage.grams):
             by_gram.setdefault(gram, []).append(i)
     out: dict[str, dict[str, list[str]]] = {}
     for other in others:
@@ -145,7 +186,7 @@ def find_links(doc: Text, others: Iterable[Text]) -> dict[str, dict[str, list[st
             continue
         found: dict[str, list[str]] = {}
         for theirs in other.passages:
-            mine = {i for gram in _grams(theirs.words) for i in by_gram.get(gram, ())}
+            mine = {i for gram in theirs.grams for i in by_gram.get(gram, ())}
             for i in sorted(mine):
                 if same_passage(doc.passages[i], theirs):
                     found.setdefault(doc.passages[i].text, [])

@@ -120,6 +120,8 @@ def test_search_shows_the_links_and_counts_them_in_a_facet(indexes: dict[str, An
     result = json.loads(_cli(indexes, backend, "search", "terminal", "--json"))
     links = {h["url"]: h["passage_links"] for h in result["hits"]}
     assert links[ORIGINAL["url"]] == links[QUOTING["url"]] == 1
+    shared = {h["url"]: h["shared_passages"] for h in result["hits"]}
+    assert [e["text"] for e in shared[ORIGINAL["url"]]] == [QUOTED]
     every = json.loads(_cli(indexes, backend, "search", "--json"))
     assert every["facets"]["shared_passages"] == [["1", 2]]
     table = _cli(indexes, backend, "search", "terminal")

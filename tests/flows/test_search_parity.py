@@ -167,10 +167,12 @@ def test_same_search_on_both_backends(indexes: dict[str, Any], args: list[str], 
 
 
 def test_facets_come_in_the_same_order_in_text_output(indexes: dict[str, Any]) -> None:
-    facet_line = re.compile(r"^\s*(person|org|location|source|language|month|mentioned): (.*)$", re.M)
+    names = "|".join(FACETS)
+    facet_line = re.compile(rf"^\s*({names}): (.*)$", re.M)
     texts = [_search(indexes, backend, "storm OR Ryabkov", json_out=False) for backend in BACKENDS]
     facets = [facet_line.findall(text) for text in texts]
-    assert [name for name, _ in facets[0]] == list(FACETS)
+    # These documents share no passage: that facet is empty, and an empty facet is not printed.
+    assert [name for name, _ in facets[0]] == [f for f in FACETS if f != "shared_passages"]
     assert facets[0] == facets[1]
     # Relative scores, the best hit at 100%, instead of engine-specific numbers.
     for text in texts:
