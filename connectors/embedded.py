@@ -129,6 +129,10 @@ class EmbeddedIndex:
         self.conn.executescript(SCHEMA)
         self._migrate()
         self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")
+        # A story merge moves the absorbed story's rows (merge_stories): without these indexes each
+        # merge scanned every canonical's story row, a cost that grew with the index.
+        self.conn.execute("CREATE INDEX IF NOT EXISTS story_docs_story ON story_docs(story_id)")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS story_merges_into ON story_merges(merged_into)")
         # Searches name these indexes; an index file whose version number says it has them but was
         # written without them (another branch's schema 5) gets them here instead of failing.
         if (
