@@ -644,19 +644,7 @@ class ElasticIndex:
     # --- shared passages ---------------------------------------------------------------------
     def passage_df(self, keys: Iterable[str]) -> dict[str, int]:
         """Return {passage key: how many canonical documents carry it}."""
-        keys = sorted(set(keys))
-        df: dict[str, int] = {}
-        for i in range(0, len(keys), 1000):
-            chunk = keys[i : i + 1000]
-            body = self._call(
-                self.es.search,
-                index=self.read_alias,
-                query={"bool": {"filter": [{"terms": {"passage_keys": chunk}}], **CANONICAL["bool"]}},
-                aggs={"df": {"terms": {"field": "passage_keys", "include": chunk, "size": len(chunk)}}},
-                size=0,
-            )
-            df.update({b["key"]: b["doc_count"] for b in body["aggregations"]["df"]["buckets"]})
-        return df
+        return self._keyword_df("passage_keys", keys)
 
     def passage_candidates(
         self, queries: list[tuple[str, list[str]]], limit: int = PASSAGE_CANDIDATES
@@ -725,20 +713,25 @@ class ElasticIndex:
 
     def story_df(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
         """Return (number of canonical documents, {term: how many of them have it})."""
-        terms = sorted(set(terms))
         n = self._call(self.es.count, index=self.read_alias, query=CANONICAL)["count"]
+        return n, self._keyword_df("story_terms", terms)
+
+    def _keyword_df(self, field: str, values: Iterable[str]) -> dict[str, int]:
+        """Return {value: how many canonical documents have it in the keyword field}, a thousand
+        values a request."""
+        values = sorted(set(values))
         df: dict[str, int] = {}
-        for i in range(0, len(terms), 1000):
-            chunk = terms[i : i + 1000]
+        for i in range(0, len(values), 1000):
+            chunk = values[i : i + 1000]
             body = self._call(
                 self.es.search,
                 index=self.read_alias,
-                query={"bool": {"filter": [{"terms": {"story_terms": chunk}}], **CANONICAL["bool"]}},
-                aggs={"df": {"terms": {"field": "story_terms", "include": chunk, "size": len(chunk)}}},
+                query={"bool": {"filter": [{"terms": {field: chunk}}], **CANONICAL["bool"]}},
+                aggs={"df": {"terms": {"field": field, "include": chunk, "size": len(chunk)}}},
                 size=0,
             )
             df.update({b["key"]: b["doc_count"] for b in body["aggregations"]["df"]["buckets"]})
-        return n, df
+        return df
 
     def _msearch(
         self, searches: list[dict[str, Any]], asked: list[str], what: str

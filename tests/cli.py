@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,27 @@ from tests.conftest import ROOT
 NODE_CLASS = "tests.esnode:JsonNode"
 # A real Elasticsearch to run the two-backend tests against instead of the osmem stand-in.
 REAL_CLUSTER = os.environ.get("NEWSDEX_TEST_ES_URL")
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    """Write the records as a JSONL input file and return its path."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def run_partitions(data: Path, corpus: Path, cwd: Path, *args: str, parts: int = 2) -> None:
+    """Run `newsdex run --partition k/parts` over the corpus in `parts` processes at once (each with
+    its own Prefect home) and check they all succeed."""
+    cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", "--quiet", *args]
+    runs = [
+        subprocess.Popen(
+            [*cmd, "--partition", f"{k}/{parts}", str(corpus)],
+            cwd=cwd,
+            env={**os.environ, "PREFECT_HOME": str(cwd / f"prefect-{k}")},
+        )
+        for k in range(parts)
+    ]
+    assert [p.wait(timeout=600) for p in runs] == [0] * parts
 
 
 def newsdex(

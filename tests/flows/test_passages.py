@@ -6,16 +6,13 @@ embedded index and on Elasticsearch (osmem-server, or NEWSDEX_TEST_ES_URL)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli import both_backends, newsdex
+from tests.cli import both_backends, newsdex, run_partitions, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -72,18 +69,13 @@ UNRELATED = {
 }
 
 
-def _write(path: Path, records: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def indexes(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("passages")
-    first = _write(tmp / "first.jsonl", [ORIGINAL])
-    later = _write(tmp / "later.jsonl", [QUOTING, SAME_SITE, UNRELATED])
+    first = write_jsonl(tmp / "first.jsonl", [ORIGINAL])
+    later = write_jsonl(tmp / "later.jsonl", [QUOTING, SAME_SITE, UNRELATED])
     with both_backends(request, tmp, [[first], [later]]) as backends:
         yield backends | {"inputs": (first, later)}
 
@@ -143,20 +135,11 @@ def test_running_the_same_input_again_changes_nothing(indexes: dict[str, Any]) -
 
 def test_two_partitions_running_at_once_end_with_the_links_of_one_run(tmp_path: Path) -> None:
     records = [ORIGINAL, QUOTING, SAME_SITE, UNRELATED]
-    corpus = _write(tmp_path / "all.jsonl", records)
+    corpus = write_jsonl(tmp_path / "all.jsonl", records)
     single = newsdex("--data-dir", str(tmp_path / "one"), "run", "--quiet", str(corpus), cwd=tmp_path)
     assert single.returncode == 0, single.stderr
     # Each run its own Prefect home, as two workers on two machines would have.
-    cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(tmp_path / "two"), "run", "--quiet"]
-    runs = [
-        subprocess.Popen(
-            [*cmd, "--workers", "1", "--batch-size", "1", "--partition", f"{k}/2", str(corpus)],
-            cwd=tmp_path,
-            env={**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{k}")},
-        )
-        for k in (0, 1)
-    ]
-    assert [p.wait(timeout=600) for p in runs] == [0, 0]
+    run_partitions(tmp_path / "two", corpus, tmp_path, "--workers", "1", "--batch-size", "1")
     exports = []
     for name in ("one", "two"):
         result = newsdex("--data-dir", str(tmp_path / name), "export", "--output-jsonl", "-", cwd=tmp_path)

@@ -6,26 +6,18 @@ on Elasticsearch (osmem-server, or NEWSDEX_TEST_ES_URL): the same stories and an
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli import both_backends, newsdex, one_line_error
+from tests.cli import both_backends, newsdex, one_line_error, run_partitions, write_jsonl
 from tests.flows.stories_corpus import COPY, FLOOD, LATER, OTHERS
 
 pytestmark = pytest.mark.slow
 
 BACKENDS = ("embedded", "elasticsearch")
-
-
-def _write(path: Path, records: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +26,8 @@ def indexes(
 ) -> Iterator[dict[str, Any]]:
     """Both backends built by two runs (the first reports, then the later one); per backend (cwd, args, env)."""
     tmp = tmp_path_factory.mktemp("stories")
-    first = _write(tmp / "first.jsonl", [*FLOOD, COPY, *OTHERS])
-    later = _write(tmp / "later.jsonl", [LATER])
+    first = write_jsonl(tmp / "first.jsonl", [*FLOOD, COPY, *OTHERS])
+    later = write_jsonl(tmp / "later.jsonl", [LATER])
     with both_backends(request, tmp, [[first], [later]]) as backends:
         yield backends | {"inputs": (first, later)}
 
@@ -166,20 +158,11 @@ def _groups(docs: list[dict[str, Any]]) -> set[frozenset[str]]:
 
 def test_two_partitions_running_at_once_end_with_the_stories_of_one_run(tmp_path: Path) -> None:
     records = [*FLOOD, COPY, *OTHERS, LATER]
-    corpus = _write(tmp_path / "all.jsonl", records)
+    corpus = write_jsonl(tmp_path / "all.jsonl", records)
     single = newsdex("--data-dir", str(tmp_path / "one"), "run", "--quiet", str(corpus), cwd=tmp_path)
     assert single.returncode == 0, single.stderr
     # Each run its own Prefect home, as two workers on two machines would have.
-    cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(tmp_path / "two"), "run", "--quiet"]
-    runs = [
-        subprocess.Popen(
-            [*cmd, "--workers", "1", "--partition", f"{k}/2", str(corpus)],
-            cwd=tmp_path,
-            env={**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{k}")},
-        )
-        for k in (0, 1)
-    ]
-    assert [p.wait(timeout=600) for p in runs] == [0, 0]
+    run_partitions(tmp_path / "two", corpus, tmp_path, "--workers", "1")
     exports = []
     for name in ("one", "two"):
         result = newsdex("--data-dir", str(tmp_path / name), "export", "--output-jsonl", "-", cwd=tmp_path)
