@@ -31,6 +31,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,7 +129,7 @@ def dump_styles(name: str, page: str, url: str | None, others: list[str]) -> dic
     if len(body) > 3 and rng.random() < 0.5:
         # Lost paragraph breaks: a run of paragraphs glued into one line, as in sample 001.
         start = rng.randrange(len(body) - 2)
-        run = [b for b in body[start : start + rng.randint(2, 6)]]
+        run = body[start : start + rng.randint(2, 6)]
         body[start : start + len(run)] = ["".join(run)]
     host = urlsplit(url).hostname if url else None
     site = meta.get("site") or host or "News"
@@ -175,9 +176,9 @@ def _grams(tokens: list[str], n: int = 3) -> set[tuple[str, ...]]:
 def label_lines(
     lines: list[str],
     reference: str,
-    added: set[str] = frozenset(),  # type: ignore[assignment]
-    with_: list[str] = (),  # type: ignore[assignment]
-    without: list[str] = (),  # type: ignore[assignment]
+    added: Collection[str] = (),
+    with_: Collection[str] = (),
+    without: Collection[str] = (),
 ) -> list[int | None]:
     """Return 1 (article), 0 (not article) or None (unsure) for each line against the reference.
 

@@ -37,7 +37,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -244,50 +244,39 @@ def floor_figures(
     return out
 
 
-def _tree_rss(pid: int) -> int:
-    """Return the resident memory (bytes) of a process and all its descendants."""
+def _tree_sum(pid: int, value: Callable[[list[str]], float]) -> float:
+    """Return the sum of `value` (read from the fields of /proc/PID/stat after the command name)
+    over a process and all its live descendants."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * page
-        except (OSError, IndexError, ValueError):
-            continue
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
-    return total
-
-
-def _tree_cpu(pid: int) -> float:
-    """Return the user + system CPU seconds of a process and its live descendants (children that
-    ended and were waited for count in their parent's cutime/cstime, included here)."""
-    children: dict[int, list[int]] = {}
-    cpu: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
+    values: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             children.setdefault(int(fields[1]), []).append(int(entry))
-            cpu[int(entry)] = sum(int(f) for f in fields[11:15]) / tick
+            values[int(entry)] = value(fields)
         except (OSError, IndexError, ValueError):
             continue
     total, stack = 0.0, [pid]
     while stack:
         p = stack.pop()
-        total += cpu.get(p, 0.0)
+        total += values.get(p, 0.0)
         stack.extend(children.get(p, []))
     return total
+
+
+def _tree_rss(pid: int) -> int:
+    """Return the resident memory (bytes) of a process and all its descendants."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return int(_tree_sum(pid, lambda fields: int(fields[21]) * page))
+
+
+def _tree_cpu(pid: int) -> float:
+    """Return the user + system CPU seconds of a process and its live descendants (children that
+    ended and were waited for count in their parent's cutime/cstime, included here)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    return _tree_sum(pid, lambda fields: sum(int(f) for f in fields[11:15]) / tick)
 
 
 CHECKPOINTS = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 75_000, 100_000, 250_000, 500_000, 1_000_000)
