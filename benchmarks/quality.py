@@ -103,6 +103,21 @@ RUNNERS: dict[str, Callable[[tuple[str, str | None]], str]] = {
 }
 
 
+def _ours_text_styles(args: tuple[str, str, str | None]) -> dict[str, str]:
+    """Return the text path's body for the page dumped in each style of benchmarks/linedata.py (naive,
+    flattened as in sample 001, furniture put in)."""
+    from benchmarks.linedata import dump_styles
+    from benchmarks.train_lines import FUNDUS_TEASERS
+    from newsdex.transforms.boilerplate import clean_text
+    from newsdex.transforms.dedup import dedupe_paragraphs
+
+    name, page, url = args
+    return {
+        style: dedupe_paragraphs(clean_text(dump).body)
+        for style, (dump, _) in dump_styles(name, page, url, FUNDUS_TEASERS).items()
+    }
+
+
 def _map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
     with Pool(workers) as pool:
         return pool.map(fn, items, chunksize=4)
@@ -126,6 +141,17 @@ def eval_fundus(eval_dir: Path, workers: int) -> dict[str, Any]:
             out[name + "_templates"] = {
                 k: _mean([s[i] for s in scores]) for i, k in enumerate(("precision", "recall", "f1"))
             }
+    # Issue 14's dump styles: the same pages dumped the naive way, flattened as sample 001 (head
+    # metadata, tags, image addresses, related links), and with cookie/newsletter/share/teaser lines
+    # put in; the text path on each, page by page (no template stage).
+    styled = _map(
+        _ours_text_styles, [(n, page, url) for n, (page, url) in zip(names, items, strict=True)], workers
+    )
+    for style in styled[0] if styled else ():
+        scores = [token_prf(r[style], "\n".join(gold[n]["body"])) for r, n in zip(styled, names, strict=True)]
+        out[f"newsdex_text_{style}"] = {
+            k: _mean([s[i] for s in scores]) for i, k in enumerate(("precision", "recall", "f1"))
+        }
     return out
 
 
