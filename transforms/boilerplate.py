@@ -488,11 +488,12 @@ def _clean_dump(
     after_head = [i for i in content if i > head_end]
     # The headline's forms from the top of the dump; its repeats in the body (below the top) anchor
     # the article.
-    headline = headline_keys(lines, content) if page else set()
-    body_lines = [i for i in after_head if i not in set(content[:HEAD_TOP_LINES])]
+    headline_forms = headline_keys(lines, content) if page else set()
+    top = set(content[:HEAD_TOP_LINES])
+    body_lines = [i for i in after_head if i not in top]
     core = article_core(lines, kinds, after_head)
     if core is not None and page:
-        core = anchored_core(lines, kinds, body_lines, core, headline)
+        core = anchored_core(lines, kinds, body_lines, core, headline_forms)
     if core is None:
         # No stretch reads like prose (a table, a list, one line): nothing bounds an article, so
         # position is no evidence and every line without furniture evidence stays (the headline
@@ -528,7 +529,9 @@ def _clean_dump(
         )
         first, last = trim_repeated_tail(lines, after_head, (first, last))
 
-    lead = standfirst(lines, kinds, body_lines, first, headline) if page and first in body_lines else None
+    lead = (
+        standfirst(lines, kinds, body_lines, first, headline_forms) if page and first in body_lines else None
+    )
     next_line = dict(pairwise(content))
     # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
     # its line, not an inline "Read also: <link>") is furniture whatever its lines look like.

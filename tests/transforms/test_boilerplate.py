@@ -536,3 +536,11 @@ def test_the_standfirst_under_the_headline_is_kept_apart_from_the_core() -> None
         ARTICLE[1:],
     )
     assert clean_text(text).body.split("\n\n") == [standfirst, *ARTICLE[1:]]
+
+
+def test_a_page_of_lists_under_its_headline_keeps_its_lines() -> None:
+    # No stretch reads like prose (a results list under the headline): nothing bounds an article, so
+    # every line without furniture evidence stays.
+    results = [f"{n}. Runner Number{n} {10 + n}:0{n}" for n in range(1, 6)]
+    text = "\n".join([*PAGE_HEAD, *MENU, "Harbour fire forces night evacuation", *results, "Privacy Policy"])
+    assert clean_text(text).body.split("\n\n")[-5:] == results
