@@ -664,6 +664,47 @@ def line_score(line: str, kind: str | None) -> float:
     return (min(n_words, 120) * 0.5 - 8) / 10
 
 
+# A table flattened one cell a line (a results grid, statistics) inside an article: a run of short
+# cells, many of them numbers. The run as a whole weighs this much at most, whatever its length, so
+# it does not cut the article in two.
+TABLE_RUN_SCORE = -1.5
+TABLE_CELL_WORDS = 4
+TABLE_MIN_CELLS = 6
+TABLE_NUMBER_SHARE = 0.4
+
+
+def _is_cell(line: str, kind: str | None) -> bool:
+    return kind == "number" or (
+        kind is None and len(words(line)) <= TABLE_CELL_WORDS and not SENTENCE_END.search(line)
+    )
+
+
+def line_scores(lines: list[str], kinds: list[str | None], content: list[int]) -> list[float]:
+    """Return the prose score of each content line (`line_score`), a table's run of cells capped at
+    TABLE_RUN_SCORE in all."""
+    scores = [line_score(lines[i], kinds[i]) for i in content]
+    n = 0
+    while n < len(content):
+        if not _is_cell(lines[content[n]], kinds[content[n]]):
+            n += 1
+            continue
+        end = n
+        while end < len(content) and _is_cell(lines[content[end]], kinds[content[end]]):
+            end += 1
+        cells = content[n:end]
+        numbers = sum(1 for i in cells if kinds[i] == "number" or is_data_line(lines[i]))
+        total = sum(scores[n:end])
+        if (
+            len(cells) >= TABLE_MIN_CELLS
+            and numbers >= TABLE_NUMBER_SHARE * len(cells)
+            and total < TABLE_RUN_SCORE
+        ):
+            for m in range(n, end):
+                scores[m] = TABLE_RUN_SCORE / len(cells)
+        n = end
+    return scores
+
+
 def article_core(lines: list[str], kinds: list[str | None], content: list[int]) -> tuple[int, int] | None:
     """Return the first and last line index of the article: the run of lines with the highest total score.
 
@@ -673,8 +714,7 @@ def article_core(lines: list[str], kinds: list[str | None], content: list[int]) 
     """
     best, best_span = 0.0, None
     total, start = 0.0, None
-    for i in content:
-        score = line_score(lines[i], kinds[i])
+    for i, score in zip(content, line_scores(lines, kinds, content), strict=True):
         if start is None or total <= 0:
             total, start = score, i
         else:
@@ -726,7 +766,7 @@ def anchored_core(
     if not anchors:
         return core
 
-    scores = [line_score(lines[i], kinds[i]) for i in content]
+    scores = line_scores(lines, kinds, content)
     pos = {i: n for n, i in enumerate(content)}
     best_total = sum(scores[pos[core[0]] : pos[core[1]] + 1])
     # (A headline repeated below the best stretch, in a footer or a teaser list, anchors nothing.)

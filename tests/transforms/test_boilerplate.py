@@ -544,3 +544,31 @@ def test_a_page_of_lists_under_its_headline_keeps_its_lines() -> None:
     results = [f"{n}. Runner Number{n} {10 + n}:0{n}" for n in range(1, 6)]
     text = "\n".join([*PAGE_HEAD, *MENU, "Harbour fire forces night evacuation", *results, "Privacy Policy"])
     assert clean_text(text).body.split("\n\n")[-5:] == results
+
+
+def test_a_table_flattened_one_cell_a_line_does_not_cut_the_article() -> None:
+    # A statistics grid between two parts of the article, one cell a line, weighs like one line.
+    grid = [
+        "Season",
+        "2021",
+        "2022",
+        "2023",
+        "Points",
+        "12",
+        "15",
+        "9",
+        "Wins",
+        "1",
+        "3",
+        "0",
+        "Rank",
+        "7",
+        "4",
+        "9",
+    ]
+    text = _page(
+        ["Harbour fire forces night evacuation"], ARTICLE[:2], grid, ARTICLE[2:], tail=[*MENU, *MENU]
+    )
+    body = clean_text(text).body.split("\n\n")
+    assert body[:2] == ARTICLE[:2] and body[-2:] == ARTICLE[2:]
+    assert {"2021", "15", "9"} <= set(body)  # the numbers of the table stay
