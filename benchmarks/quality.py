@@ -733,11 +733,13 @@ def _tfidf_cosines(texts: dict[str, str], pairs: list[tuple[str, str]]) -> list[
     return [sum(w * vectors[b].get(t, 0.0) for t, w in vectors[a].items()) for a, b in pairs]
 
 
-def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
+def eval_stories(eval_dir: Path, workers: int, keep: Path | None = None) -> dict[str, Any]:
     """Stories on SemEval-2022 Task 8 pairs: every text through one `newsdex run` (JSONL id, text);
     per language pair, P/R/F1 of "same story_id" on clear pairs (overall <= 1.5 same, >= 3.5
     different), Pearson of `related`'s score with -overall over all pairs, and the TF-IDF baseline
-    (cosine of the whole texts, its best threshold on the very pairs it is scored on)."""
+    (cosine of the whole texts, its best threshold on the very pairs it is scored on). With `keep`,
+    the run's inputs, data directory and export (`docs.jsonl`) are left there."""
+    import contextlib
     import tempfile
 
     from newsdex.connectors.embedded import EmbeddedIndex
@@ -747,7 +749,10 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
     texts: dict[str, str] = {}
     for row in rows:
         texts[row["id1"]], texts[row["id2"]] = row["text1"], row["text2"]
-    with tempfile.TemporaryDirectory(prefix="newsdex-stories-") as tmp:
+    place = (
+        contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(prefix="newsdex-stories-")
+    )
+    with place as tmp:
         inbox = Path(tmp) / "pairs.jsonl"
         inbox.write_text(
             "".join(json.dumps({"id": k, "text": v}, ensure_ascii=False) + "\n" for k, v in texts.items()),
@@ -849,6 +854,69 @@ def eval_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
         "notes": run_report.get("notes"),
     }
     return out_figures
+
+
+def eval_samples_stories(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """The five bundled samples' stories and pair scores, alone (`newsdex run samples/`) and in an index
+    of other news (the SemEval-2022 texts first, then the samples, in one run): what a tiny index's
+    document frequencies do to them. Not tuned on and not pinned: the samples are four reports of one
+    event (000-003) and one of another (004)."""
+    import tempfile
+
+    from newsdex.connectors.embedded import EmbeddedIndex
+    from newsdex.connectors.stories import pair_score
+
+    samples = sorted((ROOT / "samples").glob("*.txt"))
+    rows = [json.loads(line) for line in (eval_dir / "stories" / "semeval2022-train.jsonl").open()]
+    texts = {r["id1"]: r["text1"] for r in rows} | {r["id2"]: r["text2"] for r in rows}
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="newsdex-samples-") as tmp:
+        others = Path(tmp) / "semeval.jsonl"
+        others.write_text(
+            "".join(json.dumps({"id": k, "text": v}, ensure_ascii=False) + "\n" for k, v in texts.items()),
+            encoding="utf-8",
+        )
+        for name, inputs in (
+            ("alone", [ROOT / "samples"]),
+            ("among_semeval_texts", [others, ROOT / "samples"]),
+        ):
+            data, exported = Path(tmp) / name, Path(tmp) / f"{name}.jsonl"
+            env = {
+                **os.environ,
+                "PREFECT_LOGGING_LEVEL": "CRITICAL",
+                "PREFECT_HOME": str(Path(tmp) / "prefect"),
+            }
+            cmd = [sys.executable, "-m", "newsdex", "--data-dir", str(data), "run", *map(str, inputs)]
+            cmd += ["--output-jsonl", str(exported), "--workers", str(workers), "--quiet"]
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            if proc.returncode not in (0, 3):
+                raise RuntimeError(f"newsdex run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+            by_path = {}
+            for line in exported.read_text(encoding="utf-8").splitlines():
+                doc = json.loads(line)
+                by_path[Path(doc["input"]["path"]).name[:3]] = doc
+            names = [path.name[:3] for path in samples]
+            docs = [by_path[n] for n in names]
+            index = EmbeddedIndex(data)
+            try:
+                scores = {
+                    f"{names[i]}-{names[j]}": round(pair_score(index, docs[i]["id"], docs[j]["id"]), 3)
+                    for i in range(len(docs))
+                    for j in range(i + 1, len(docs))
+                }
+            finally:
+                index.close()
+            labels: dict[str, str] = {}
+            out[name] = {
+                "story": {
+                    n: labels.setdefault(d["story_id"], f"S{len(labels) + 1}")
+                    for n, d in zip(names, docs, strict=True)
+                },
+                "stories": len(labels),
+                "published_at": {n: d["published_at"] for n, d in zip(names, docs, strict=True)},
+                "pair_scores": scores,
+            }
+    return out
 
 
 # --- shared passages -----------------------------------------------------------------------------
@@ -1109,6 +1177,7 @@ SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
     "entities_bbc": eval_entities_bbc,
     "wikigold": eval_wikigold,
     "stories": eval_stories,
+    "samples_stories": eval_samples_stories,
     "passages": eval_passages,
 }
 

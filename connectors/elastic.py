@@ -54,7 +54,16 @@ CONNECTION_PREFIX = re.compile(r"^\w+Connection\([^)]*\):\s*")
 MSEARCH_CHUNK = 100
 CANONICAL: dict[str, Any] = {"bool": {"must_not": [{"exists": {"field": "duplicate_of"}}]}}
 # The fields story assignment and `related` read of a candidate.
-STORY_VIEW = ("id", "story_id", "story_terms", "sort_date", "entities", "title", "source_domain")
+STORY_VIEW = (
+    "id",
+    "story_id",
+    "story_terms",
+    "sort_date",
+    "published_at",
+    "entities",
+    "title",
+    "source_domain",
+)
 
 
 class SinkUnavailable(RuntimeError):
@@ -750,24 +759,38 @@ class ElasticIndex:
 
     def story_candidates(
         self,
-        queries: list[tuple[str, list[str], str | None]],
+        queries: list[tuple[str, list[str], str | None, str | None]],
         days: float | None = STORY_DAYS,
         limit: int = MAX_CANDIDATES,
     ) -> dict[str, list[dict[str, Any]]]:
-        """Return {own id: [{id, story_id, story_terms, sort_date, entities, title, source_domain}]}:
-        the canonicals sharing most of the given rare terms, within `days` of the date (one
-        multi-search per batch)."""
-        out: dict[str, list[dict[str, Any]]] = {own_id: [] for own_id, _, _ in queries}
+        """Return {own id: [{id, story_id, story_terms, sort_date, published_at, entities, title,
+        source_domain}]}: for each (own id, rare terms, sort date, publication date) the canonicals
+        sharing most of the terms that can have been published within `days` of it
+        (transforms/stories.py `time_gap`; any when None); one multi-search per batch."""
+        out: dict[str, list[dict[str, Any]]] = {own_id: [] for own_id, *_ in queries}
         searches: list[dict[str, Any]] = []
         asked: list[str] = []
-        for own_id, terms, when in queries:
+        for own_id, terms, when, published in queries:
             if not terms:
                 continue
             filters: list[dict[str, Any]] = []
-            if days is not None and when:
-                span = f"{int(days * 24)}h"
+            span = f"{int(days * 24)}h" if days is not None else ""
+            if span and published:
+                # Seen (undated) or published since a week before this one was published.
+                filters.append({"range": {"sort_date": {"gte": f"{published}||-{span}"}}})
+            if span and (published or when):
+                # Undated (could be any time before it was seen), or published by a week after.
+                latest = published or when
                 filters.append(
-                    {"range": {"sort_date": {"gte": f"{when}||-{span}", "lte": f"{when}||+{span}"}}}
+                    {
+                        "bool": {
+                            "should": [
+                                {"bool": {"must_not": [{"exists": {"field": "published_at"}}]}},
+                                {"range": {"published_at": {"lte": f"{latest}||+{span}"}}},
+                            ],
+                            "minimum_should_match": 1,
+                        }
+                    }
                 )
             searches += [
                 {"index": self.read_alias},

@@ -334,36 +334,44 @@ class EmbeddedIndex:
 
     def story_candidates(
         self,
-        queries: list[tuple[str, list[str], str | None]],
+        queries: list[tuple[str, list[str], str | None, str | None]],
         days: float | None = STORY_DAYS,
         limit: int = MAX_CANDIDATES,
     ) -> dict[str, list[dict[str, Any]]]:
-        """Return {own id: [{id, story_id, story_terms, sort_date}]}: for each (own id, rare terms,
-        date) the canonicals sharing most of the terms, within `days` of the date (any date when None
-        or the date is unknown)."""
+        """Return {own id: [{id, story_id, story_terms, sort_date, published_at}]}: for each (own id,
+        rare terms, sort date, publication date) the canonicals sharing most of the terms that can
+        have been published within `days` of it (transforms/stories.py `time_gap`; any when None)."""
         out: dict[str, list[dict[str, Any]]] = {}
-        for own_id, terms, when in queries:
+        for own_id, terms, when, published in queries:
             if not terms:
                 out[own_id] = []
                 continue
-            # Postings are read by (term, date): only the window's documents are touched, so the
-            # cost follows how many documents a fortnight brings, not the size of the index.
-            window, params = "", list(terms)
-            bounds = date_window(when, days) if days is not None else None
-            if bounds:
-                window = "AND s.sort_date BETWEEN ? AND ? "
-                params += list(bounds)
+            # Postings are read by (term, date): for a dated document only the documents since a
+            # week before it are touched (an undated one was seen then or later), so the cost
+            # follows how many documents a fortnight brings, not the size of the index. An undated
+            # document can have been published any time before it was seen: its rare terms'
+            # postings are read whole (rare terms: short lists).
+            since, until, params = "", "", list(terms)
+            earliest = date_window(published, days) if days is not None else None
+            if earliest:
+                since = "AND s.sort_date >= ? "
+                params.append(earliest[0])
+            latest = date_window(published or when, days) if days is not None else None
+            if latest:
+                until = "WHERE (p.published_at IS NULL OR p.published_at <= ?) "
             sql = (
-                "SELECT d.id, d.story_id, d.sort_date, d.terms FROM (SELECT s.id AS id, COUNT(*) AS shared "
-                f"FROM story_terms s WHERE s.term IN ({','.join('?' * len(terms))}) {window}"
-                "AND s.id != ? GROUP BY s.id) c JOIN story_docs d ON d.id = c.id "
-                "ORDER BY c.shared DESC, d.id LIMIT ?"
+                "SELECT d.id, d.story_id, d.sort_date, d.terms, p.published_at FROM (SELECT s.id AS id, "
+                f"COUNT(*) AS shared FROM story_terms s WHERE s.term IN ({','.join('?' * len(terms))}) "
+                f"{since}AND s.id != ? GROUP BY s.id) c JOIN story_docs d ON d.id = c.id "
+                f"JOIN documents p ON p.id = c.id {until}ORDER BY c.shared DESC, d.id LIMIT ?"
             )
             params.append(own_id)
+            if latest:
+                params.append(latest[1])
             rows = self.conn.execute(sql, [*params, limit])
             out[own_id] = [
-                {"id": i, "story_id": sid, "sort_date": sd, "story_terms": json.loads(t)}
-                for i, sid, sd, t in rows
+                {"id": i, "story_id": sid, "sort_date": sd, "story_terms": json.loads(t), "published_at": pa}
+                for i, sid, sd, t, pa in rows
             ]
         return out
 
@@ -783,7 +791,9 @@ def _add_stories(conn: sqlite3.Connection) -> None:
     for rowid, doc_id, raw, duplicate_of in rows:
         doc = Document.from_dict(json.loads(raw)).to_dict()  # the contract's fields, in its order
         doc["story_id"] = new_story_id(duplicate_of or doc_id)
-        doc["story_terms"] = [] if duplicate_of else story_terms(doc.get("title"), doc.get("body") or "")
+        doc["story_terms"] = (
+            [] if duplicate_of else story_terms(doc.get("title"), doc.get("body") or "", doc.get("entities"))
+        )
         conn.execute(
             "UPDATE documents SET doc=?, story_id=? WHERE rowid=?",
             (json.dumps(doc, ensure_ascii=False), doc["story_id"], rowid),

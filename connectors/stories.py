@@ -38,7 +38,7 @@ def related(index: Any, doc_id: str, limit: int = 10) -> dict[str, Any]:
     n_docs, df = index.story_df(terms)
     lookup = rare_terms(terms, df, RELATED_LOOKUP_TERMS, min_df=1 if doc.get("duplicate_of") else 2)
     wanted = max(limit + 2, MAX_CANDIDATES)  # room for the document's own copies among them
-    found = index.story_candidates([(doc_id, lookup, None)], days=None, limit=wanted).get(doc_id, [])
+    found = index.story_candidates([(doc_id, lookup, None, None)], days=None, limit=wanted).get(doc_id, [])
     skip = {doc_id, doc.get("duplicate_of")}
     found = [c for c in found if c["id"] not in skip]
     n_docs, df = index.story_df({t for c in found for t in c["story_terms"] or []} | set(terms))

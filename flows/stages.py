@@ -54,12 +54,12 @@ from newsdex.transforms.stories import (
     STORY_DAYS,
     Member,
     assign_stories,
-    days_apart,
     new_story_id,
     rare_terms,
     resolve,
     similarity,
     story_terms,
+    time_gap,
     vector,
 )
 from newsdex.transforms.text import line_key, short_hash, words
@@ -402,10 +402,14 @@ def ner_in_process(model: str, pairs: list[tuple[str, str]]) -> list[DocEntities
 
 
 # --- stories -------------------------------------------------------------------------------------
+# A story candidate lookup: (own id, rare terms, sort date, publication date or None).
+StoryLookup = tuple[str, list[str], str | None, str | None]
+
+
 def story_batch(
     docs: list[Document],
     story_df: Callable[[list[str]], tuple[int, dict[str, int]]],
-    story_candidates: Callable[[list[tuple[str, list[str], str | None]]], dict[str, list[dict[str, Any]]]],
+    story_candidates: Callable[[list[StoryLookup]], dict[str, list[dict[str, Any]]]],
     canonical_docs: Callable[[list[str]], dict[str, dict[str, Any]]],
     story_merges: Callable[[list[str]], dict[str, str]],
 ) -> tuple[list[Document], dict[str, str], Counter[str]]:
@@ -416,7 +420,7 @@ def story_batch(
     """
     originals = [d for d in docs if not d.duplicate_of]
     for doc in originals:
-        doc.story_terms = story_terms(doc.title, doc.body)
+        doc.story_terms = story_terms(doc.title, doc.body, doc.entities)
     for doc in docs:
         if doc.duplicate_of:
             doc.story_terms = []
@@ -424,7 +428,12 @@ def story_batch(
     indexed_ids = set(canonical_docs([d.id for d in originals]))  # re-runs: already counted in df
     # Candidates from the index through the rarest terms another indexed document has.
     lookups = [
-        (d.id, rare_terms(d.story_terms, df, min_df=2 if d.id in indexed_ids else 1), d.sort_date)
+        (
+            d.id,
+            rare_terms(d.story_terms, df, min_df=2 if d.id in indexed_ids else 1),
+            d.sort_date,
+            d.published_at,
+        )
         for d in originals
     ]
     batch_df: Counter[str] = Counter()
@@ -443,12 +452,13 @@ def story_batch(
                 resolve(c["story_id"] or new_story_id(c["id"]), merges_known),
                 c["story_terms"] or [],
                 c["sort_date"],
+                c.get("published_at"),
             )
             for c in cs
         ]
         for own, cs in found.items()
     }
-    members = [Member(d.id, "", d.story_terms, d.sort_date) for d in originals]
+    members = [Member(d.id, "", d.story_terms, d.sort_date, d.published_at) for d in originals]
     result = assign_stories(members, candidates, df, n_docs)
     counts: Counter[str] = Counter()
     for doc in originals:
@@ -471,7 +481,7 @@ def reconcile_stories(
     ids: list[str],
     get: Callable[[list[str]], dict[str, dict[str, Any]]],
     story_df: Callable[[list[str]], tuple[int, dict[str, int]]],
-    story_candidates: Callable[[list[tuple[str, list[str], str | None]]], dict[str, list[dict[str, Any]]]],
+    story_candidates: Callable[[list[StoryLookup]], dict[str, list[dict[str, Any]]]],
     story_merges: Callable[[list[str]], dict[str, str]],
     chunk: int = 200,
 ) -> dict[str, str]:
@@ -487,7 +497,12 @@ def reconcile_stories(
         n_docs, df = story_df(sorted({t for d in docs for t in d.get("story_terms") or []}))
         found = story_candidates(
             [
-                (d["id"], rare_terms(d.get("story_terms") or [], df, min_df=2), d.get("sort_date"))
+                (
+                    d["id"],
+                    rare_terms(d.get("story_terms") or [], df, min_df=2),
+                    d.get("sort_date"),
+                    d.get("published_at"),
+                )
                 for d in docs
             ]
         )
@@ -501,8 +516,13 @@ def reconcile_stories(
         for doc in docs:
             mine = _cached_vector(vectors, doc, df, n_docs)
             for other in found.get(doc["id"], []):
-                apart = days_apart(doc.get("sort_date"), other.get("sort_date"))
-                if apart is not None and apart > STORY_DAYS:
+                apart = time_gap(
+                    doc.get("sort_date"),
+                    doc.get("published_at"),
+                    other.get("sort_date"),
+                    other.get("published_at"),
+                )
+                if apart > STORY_DAYS:
                     continue
                 if similarity(mine, _cached_vector(vectors, other, df, n_docs)) < SAME_STORY:
                     continue

@@ -4,16 +4,24 @@ A document is described by the words of its title and lead (the first LEAD_WORDS
 body), case and accents folded, stop words of the common languages left out, and each word cut to
 its first STEM_CHARS characters (a crude, language-independent stem: "missiles" and "missile",
 "Regierung" and "Regierungen" meet; names and numbers, the signals that cross languages, stay as
-they are written). Two documents are compared by the cosine of their TF-IDF vectors over these
-terms, with document frequencies from the index, and the score is its square root — cosines of
-related news are small and skewed, and the root spreads them over [0, 1] roughly linearly with
-human judgement.
+they are written), and by the canonical names of the people and organisations it names (the
+entity stage's names, from the whole body: "Sergei Rybakov" in one report and "Sergey Ryabkov" in
+another are one name there), kept as terms of their own (ENTITY_PREFIX + the folded name). Two
+documents are compared by the cosine of their TF-IDF vectors over the words, with document
+frequencies from the index; when both documents carry names, the cosine of their name vectors
+counts too, with weight ENTITY_WEIGHT (a document without names — a language without an NER
+model — is missing evidence, not a mismatch). The score is the square root — cosines of related
+news are small and skewed, and the root spreads them over [0, 1] roughly linearly with human
+judgement.
 
-The parameters (LEAD_WORDS, STEM_CHARS, the root, SAME_STORY) were chosen on the SemEval-2022 Task 8
-training pairs (docs/quality.md says how); they are few and generic on purpose.
+The parameters (LEAD_WORDS, STEM_CHARS, the root, SAME_STORY, ENTITY_KINDS, ENTITY_WEIGHT) were
+chosen on the SemEval-2022 Task 8 training pairs (docs/quality.md says how); they are few and
+generic on purpose.
 
 Candidates come from the index, never from all pairs: the LOOKUP_TERMS rarest terms of a document
-are looked up in an inverted index (terms → documents), within STORY_DAYS of the document's date.
+(names among them) are looked up in an inverted index (terms → documents), among documents that
+can have been published within STORY_DAYS of it (`time_gap`: a document without a publication
+date can have been published at any time up to when it was first seen).
 A document joins the story of its most similar candidate scoring SAME_STORY or more; when it
 scores that high with members of two stories, they are one story: the merge keeps the older id
 (the smaller one, so every order of work keeps the same) and the other is recorded to resolve to it.
@@ -26,7 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -41,9 +49,12 @@ STORY_DAYS = 7
 # The rarest terms of a document are enough to find its candidates (an inverted lookup).
 LOOKUP_TERMS = 12
 MAX_CANDIDATES = 20
-# A small index says little about which words are rare: document frequencies count as if among at
-# least this many documents (a term in 4 of 5 documents is still distinctive news vocabulary).
-MIN_CORPUS = 1000
+# Canonical names of these kinds are story evidence (places and other names are shared by too many
+# unrelated reports: on SemEval they lowered precision), weighing this much beside the words.
+ENTITY_KINDS = ("person", "org")
+ENTITY_WEIGHT = 0.05
+# A name term: this prefix and the folded name (story words are folded too, and never hold it).
+ENTITY_PREFIX = "@"
 # Stop words of these languages are left out (spaCy's lists, a data file of the installed package).
 STOPWORD_LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "tr", "ru", "ar")
 DIGITS = re.compile(r"^\d+$")
@@ -64,9 +75,12 @@ def stop_words() -> frozenset[str]:
     return frozenset(found)
 
 
-def story_terms(title: str | None, body: str) -> list[str]:
+def story_terms(
+    title: str | None, body: str, entities: Mapping[str, Iterable[str]] | None = None
+) -> list[str]:
     """Return the story terms of a document (one entry per occurrence, sorted): title and lead words,
-    folded, without stop words, cut to STEM_CHARS characters (numbers whole)."""
+    folded, without stop words, cut to STEM_CHARS characters (numbers whole); and one name term per
+    canonical name of ENTITY_KINDS (`entities`: kind -> names, as the entity stage gives them)."""
     stop = stop_words()
     tokens = line_key(title or "").split() + line_key(body).split()[:LEAD_WORDS]
     out = []
@@ -74,7 +88,14 @@ def story_terms(title: str | None, body: str) -> list[str]:
         if len(token) < 2 or token in stop:
             continue
         out.append(token if DIGITS.match(token) else token[:STEM_CHARS])
+    names = {line_key(n) for kind in ENTITY_KINDS for n in (entities or {}).get(kind) or []}
+    out += [ENTITY_PREFIX + name for name in names if name]
     return sorted(out)
+
+
+def is_name(term: str) -> bool:
+    """Return whether a story term is a canonical name (not a word)."""
+    return term.startswith(ENTITY_PREFIX)
 
 
 def rare_terms(
@@ -89,18 +110,35 @@ def rare_terms(
 
 
 def vector(terms: Iterable[str], df: Mapping[str, int], n_docs: int) -> dict[str, float]:
-    """Return the unit TF-IDF vector of the terms (log tf, smoothed idf; a term unseen has df 0)."""
+    """Return the TF-IDF vector of the terms (log tf, smoothed idf; a term unseen has df 0), its
+    words and its names each of unit length."""
     counts = Counter(terms)
     weights = {t: (1 + math.log(n)) * math.log((n_docs + 1) / (df.get(t, 0) + 1)) for t, n in counts.items()}
-    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {t: w / norm for t, w in weights.items() if w > 0}
+    out: dict[str, float] = {}
+    for names in (False, True):
+        part = {t: w for t, w in weights.items() if w > 0 and is_name(t) == names}
+        norm = math.sqrt(sum(w * w for w in part.values())) or 1.0
+        out.update((t, w / norm) for t, w in part.items())
+    return out
 
 
 def similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    """Return the story score of two unit vectors: the square root of their cosine, in [0, 1]."""
+    """Return the story score of two vectors, in [0, 1]: the square root of the cosine of their
+    words, or, when both have names, of (1 - ENTITY_WEIGHT) x that + ENTITY_WEIGHT x the names' cosine."""
     if len(a) > len(b):
         a, b = b, a
-    cosine = sum(w * b.get(t, 0.0) for t, w in a.items())
+    words = names = 0.0
+    for t, w in a.items():
+        other = b.get(t)
+        if other is None:
+            continue
+        if is_name(t):
+            names += w * other
+        else:
+            words += w * other
+    cosine = words
+    if any(is_name(t) for t in a) and any(is_name(t) for t in b):
+        cosine = (1 - ENTITY_WEIGHT) * words + ENTITY_WEIGHT * names
     return math.sqrt(min(max(cosine, 0.0), 1.0))
 
 
@@ -109,18 +147,43 @@ def new_story_id(doc_id: str) -> str:
     return "s" + short_hash(doc_id, 16)
 
 
-def days_apart(a: str | None, b: str | None) -> float | None:
-    """Return the days between two ISO times (None when one is unknown)."""
-    if not a or not b:
+def _moment(value: str | None) -> datetime | None:
+    if not value:
         return None
     try:
-        first = datetime.fromisoformat(a.replace("Z", "+00:00"))
-        second = datetime.fromisoformat(b.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if (first.tzinfo is None) != (second.tzinfo is None):
-        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    return moment.replace(tzinfo=None) - (moment.utcoffset() or timedelta(0))  # naive UTC
+
+
+def days_apart(a: str | None, b: str | None) -> float | None:
+    """Return the days between two ISO times (None when one is unknown)."""
+    first, second = _moment(a), _moment(b)
+    if first is None or second is None:
+        return None
     return abs((first - second).total_seconds()) / 86400
+
+
+def time_gap(
+    a_seen: str | None, a_published: str | None, b_seen: str | None, b_published: str | None
+) -> float:
+    """Return the fewest days that can lie between the publication of two documents.
+
+    A publication date is a point in time. A document without one (its `sort_date` is when it was
+    first seen) can have been published at any time up to then: an unknown date is missing
+    evidence, not evidence of distance, but a document seen in 2022 cannot report a 2026 event.
+    Mentioned dates bound nothing (a report mentions history and appointments to come) and are
+    not used. 0 when the two can be simultaneous.
+    """
+    a_last, b_last = _moment(a_published or a_seen), _moment(b_published or b_seen)
+    a_first, b_first = _moment(a_published), _moment(b_published)
+    gaps = [0.0]
+    if a_first is not None and b_last is not None:
+        gaps.append((a_first - b_last).total_seconds() / 86400)
+    if b_first is not None and a_last is not None:
+        gaps.append((b_first - a_last).total_seconds() / 86400)
+    return max(gaps)
 
 
 def explain(
@@ -133,8 +196,9 @@ def explain(
         both = sorted(n for n in names if n in other)
         if both:
             shared_entities[kind] = both
-    shared = sorted((t for t in va if t in vb), key=lambda t: (-va[t] * vb[t], t))[:10]
-    days = days_apart(a.get("sort_date"), b.get("sort_date"))
+    shared = sorted((t for t in va if t in vb and not is_name(t)), key=lambda t: (-va[t] * vb[t], t))[:10]
+    # Days between the publication dates; unknown (None) when either document has none.
+    days = days_apart(a.get("published_at"), b.get("published_at"))
     return {
         "shared_entities": shared_entities,
         "shared_terms": shared,
@@ -144,12 +208,14 @@ def explain(
 
 @dataclass(slots=True)
 class Member:
-    """A document as story assignment sees it: id, story, terms, date."""
+    """A document as story assignment sees it: id, story, terms, dates (`sort_date`: its publication
+    date, else when it was first seen; `published_at`: None when unknown)."""
 
     id: str
     story_id: str
     terms: list[str]
     sort_date: str | None = None
+    published_at: str | None = None
 
 
 @dataclass(slots=True)
@@ -207,8 +273,7 @@ def assign_stories(
             pool.setdefault(m_id, earlier[m_id])
         matched: dict[str, float] = {}
         for m in pool.values():
-            apart = days_apart(doc.sort_date, m.sort_date)
-            if apart is not None and apart > days:
+            if time_gap(doc.sort_date, doc.published_at, m.sort_date, m.published_at) > days:
                 continue
             score = similarity(mine, vec(m))
             if score >= SAME_STORY:

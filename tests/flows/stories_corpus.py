@@ -1,5 +1,6 @@
 """A hand-made set of news for the story tests: one event told by several outlets in their own words
-(and a copy, and a report in German), two unrelated reports, and a later report of the same event."""
+(and a copy), two unrelated reports, a later report of the same event, an undated report of it seen
+long after, and an undated warning about the same dam seen before the event."""
 
 from __future__ import annotations
 
@@ -72,5 +73,32 @@ LATER = {
         "returned home on Wednesday evening, mayor Claudia Alfons said. The Bavarian water authority closed "
         "the 30-metre breach in the 1962 dam with steel sheets.\n\n"
         "The fire brigade will keep the sandbags along the Argen until the rain stops."
+    ),
+}
+# In the later run too, without a publication date (no date in its URL or text) and seen now, long
+# after the event: an unknown date is missing evidence, so it joins the story all the same.
+UNDATED = {
+    "url": "https://lakeside-radio.example/news/reutin-evacuated",
+    "text": (
+        "Hundreds leave Reutin as Argen breaks Lindau dam\n\n"
+        "Some 400 residents of the Reutin district of Lindau had to leave their homes after the river Argen "
+        "broke through the town's old dam, mayor Claudia Alfons said. Two school gyms were opened as "
+        "emergency shelters.\n\n"
+        "The dam dates from 1962. The Bavarian water authority put the breach at about 30 metres; the fire "
+        "brigade is laying sandbags and more rain is expected."
+    ),
+}
+# Also undated, but a crawler saw it a year before the breach (`fetched_at`): a warning about the same
+# dam in the same words, which cannot report an event that came after it. It stays a story of its own.
+SEEN_BEFORE = {
+    "url": "https://lakeside-radio.example/news/dam-repairs",
+    "fetched_at": "2023-04-02T08:00:00Z",
+    "text": (
+        "Lindau dam on the Argen needs repairs, water authority warns\n\n"
+        "The earth dam that protects the Reutin district of Lindau from the river Argen is in poor shape "
+        "and must be repaired, the Bavarian water authority said. The dam, built in 1962, could give way "
+        "in a flood, engineers warned; about 400 residents of Reutin live behind it.\n\n"
+        "Mayor Claudia Alfons said repairs were planned for next summer and the fire brigade had practised "
+        "an evacuation."
     ),
 }

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cli import both_backends, newsdex, one_line_error, run_partitions, write_jsonl
-from tests.flows.stories_corpus import COPY, FLOOD, LATER, OTHERS
+from tests.flows.stories_corpus import COPY, FLOOD, LATER, OTHERS, SEEN_BEFORE, UNDATED
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def indexes(
     """Both backends built by two runs (the first reports, then the later one); per backend (cwd, args, env)."""
     tmp = tmp_path_factory.mktemp("stories")
     first = write_jsonl(tmp / "first.jsonl", [*FLOOD, COPY, *OTHERS])
-    later = write_jsonl(tmp / "later.jsonl", [LATER])
+    later = write_jsonl(tmp / "later.jsonl", [LATER, UNDATED, SEEN_BEFORE])
     with both_backends(request, tmp, [[first], [later]]) as backends:
         yield backends | {"inputs": (first, later)}
 
@@ -48,13 +48,18 @@ def _docs(indexes: dict[str, Any], backend: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_reports_of_one_event_share_a_story_and_others_do_not(indexes: dict[str, Any], backend: str) -> None:
     docs = _docs(indexes, backend)
-    flood = {docs[r["url"]]["story_id"] for r in [*FLOOD, COPY, LATER]}
-    assert len(flood) == 1, flood  # the copy and the later run's report joined too
+    # The copy, the later run's report and the undated one (seen years after the event) joined too.
+    flood = {docs[r["url"]]["story_id"] for r in [*FLOOD, COPY, LATER, UNDATED]}
+    assert len(flood) == 1, flood
     (story,) = flood
-    others = [docs[r["url"]]["story_id"] for r in OTHERS]
-    assert story not in others and len(set(others)) == 2
+    assert docs[UNDATED["url"]]["published_at"] is None
+    # Undated too, but seen a year before the breach: it cannot report it, however alike its words.
+    before = docs[SEEN_BEFORE["url"]]
+    assert before["published_at"] is None and before["sort_date"].startswith("2023-04-02")
+    others = [docs[r["url"]]["story_id"] for r in [*OTHERS, SEEN_BEFORE]]
+    assert story not in others and len(set(others)) == 3
     assert docs[COPY["url"]]["duplicate_of"] == docs[FLOOD[0]["url"]]["id"]  # a copy, not a report
-    for r in [*FLOOD[1:], LATER]:
+    for r in [*FLOOD[1:], LATER, UNDATED, SEEN_BEFORE]:
         assert docs[r["url"]]["duplicate_of"] is None  # other reports of the event are no copies
 
 
@@ -84,15 +89,24 @@ def test_related_lists_the_other_reports_first_with_a_score_and_why(
     assert out["id"] == first["id"] and out["related"]
     ids = [r["id"] for r in out["related"]]
     assert first["id"] not in ids and docs[COPY["url"]]["id"] not in ids  # not itself, not its copy
-    reports = {docs[r["url"]]["id"] for r in [*FLOOD[1:], LATER]}
-    assert set(ids[:3]) == reports
+    reports = {docs[r["url"]]["id"] for r in [*FLOOD[1:], LATER, UNDATED]}
+    assert reports <= set(ids)
+    # `related` is not bound by dates: the warning seen before the event is related, in its own story.
+    warning = next(r for r in out["related"] if r["id"] == docs[SEEN_BEFORE["url"]]["id"])
+    assert warning["story_id"] != first["story_id"]
     scores = [r["score"] for r in out["related"]]
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     best = out["related"][0]
     assert best["story_id"] == first["story_id"]
     assert set(best["why"]) == {"shared_entities", "shared_terms", "days_apart"}
-    assert {"argen", "linda", "reuti", "alfon", "1962"} & set(best["why"]["shared_terms"])
-    assert best["why"]["days_apart"] <= 2
+    other = next(d for d in docs.values() if d["id"] == best["id"])
+    shared = set(best["why"]["shared_terms"])
+    assert shared and shared <= set(first["story_terms"]) & set(other["story_terms"])
+    assert "Claudia Alfons" in best["why"]["shared_entities"]["person"]
+    assert not any(t.startswith("@") for t in best["why"]["shared_terms"])  # names listed as entities
+    by_id = {r["id"]: r for r in out["related"]}
+    assert by_id[docs[LATER["url"]]["id"]]["why"]["days_apart"] == 2  # both dated: days apart
+    assert by_id[docs[UNDATED["url"]]["id"]]["why"]["days_apart"] is None  # one undated: unknown
     for other in out["related"]:
         if other["id"] in {docs[r["url"]]["id"] for r in OTHERS}:
             assert other["score"] < best["score"] / 2
@@ -114,16 +128,18 @@ def test_stories_lists_the_largest_stories_of_a_period(indexes: dict[str, Any], 
     out = _cli(indexes, backend, "stories", "--json")["stories"]
     top = out[0]
     assert top["story_id"] == docs[FLOOD[0]["url"]]["story_id"]
-    # Three reports, the copy, the later one; four outlets (the later one is from the first's).
-    assert top["documents"] == 5 and len(top["outlets"]) == 4
-    assert top["first_seen"][:10] == "2024-05-06" and top["last_seen"][:10] == "2024-05-08"
+    # Three reports, the copy, the later one, the undated one; five outlets (the later one is from
+    # the first's); last seen when the undated one was (this run).
+    assert top["documents"] == 6 and len(top["outlets"]) == 5
+    assert top["first_seen"][:10] == "2024-05-06" and top["last_seen"][:4] >= "2025"
     assert any("Claudia Alfons" in e for e in top["top_entities"])
-    assert len(out) == 3
-    # The derby was played on the 5th: a period from the 7th leaves it out, keeps the flood.
-    later = _cli(indexes, backend, "stories", "--from", "2024-05-07", "--json")["stories"]
-    assert [s["story_id"] for s in later] == [top["story_id"]]
+    assert len(out) == 4
+    # The derby was played on the 5th, the warning seen in 2023: a period from the 7th to the end of
+    # 2024 leaves them out, keeps the flood.
+    later = _cli(indexes, backend, "stories", "--from", "2024-05-07", "--to", "2024-12-31", "--json")
+    assert [s["story_id"] for s in later["stories"]] == [top["story_id"]]
     assert _cli(indexes, backend, "stories", "--to", "2024-05-05", "--json")["stories"][0]["documents"] == 1
-    assert "5 document(s), 4 outlet(s), 2024-05-06 .. 2024-05-08" in _cli(indexes, backend, "stories")
+    assert "6 document(s), 5 outlet(s), 2024-05-06 .. " in _cli(indexes, backend, "stories")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -131,12 +147,12 @@ def test_search_by_story_shows_one_hit_per_story(indexes: dict[str, Any], backen
     docs = _docs(indexes, backend)
     out = _cli(indexes, backend, "search", "Lindau OR derby", "--by-story", "--json")
     stories = [h["story_id"] for h in out["hits"]]
-    assert len(stories) == len(set(stories)) == 2
+    assert len(stories) == len(set(stories)) == 3  # the flood, the derby, the warning before the flood
     flood = next(h for h in out["hits"] if h["story_id"] == docs[FLOOD[0]["url"]]["story_id"])
-    assert flood["story"]["documents"] == 5 and flood["story"]["outlets"] == 4
+    assert flood["story"]["documents"] == 6 and flood["story"]["outlets"] == 5
     assert {o["source"] for o in flood["story"]["others"]} >= {"dailyalpine.example", "bodensee-post.example"}
     one = _cli(indexes, backend, "search", "--story", flood["story_id"], "--include-duplicates", "--json")
-    assert one["total"] == 5 and {h["story_id"] for h in one["hits"]} == {flood["story_id"]}
+    assert one["total"] == 6 and {h["story_id"] for h in one["hits"]} == {flood["story_id"]}
     assert _cli(indexes, backend, "search", "derby", "--story", flood["story_id"], "--json")["total"] == 0
 
 
@@ -157,7 +173,7 @@ def _groups(docs: list[dict[str, Any]]) -> set[frozenset[str]]:
 
 
 def test_two_partitions_running_at_once_end_with_the_stories_of_one_run(tmp_path: Path) -> None:
-    records = [*FLOOD, COPY, *OTHERS, LATER]
+    records = [*FLOOD, COPY, *OTHERS, LATER, UNDATED, SEEN_BEFORE]
     corpus = write_jsonl(tmp_path / "all.jsonl", records)
     single = newsdex("--data-dir", str(tmp_path / "one"), "run", "--quiet", str(corpus), cwd=tmp_path)
     assert single.returncode == 0, single.stderr
@@ -169,7 +185,7 @@ def test_two_partitions_running_at_once_end_with_the_stories_of_one_run(tmp_path
         exports.append([json.loads(line) for line in result.stdout.splitlines()])
     assert len(exports[1]) == len(records)
     assert _groups(exports[0]) == _groups(exports[1])
-    assert len(_groups(exports[1])) == 3
+    assert len(_groups(exports[1])) == 4
     # Whatever id the partitions' story ended with, every id either of them gave resolves to it.
     cwd = tmp_path
     for doc in exports[1]:

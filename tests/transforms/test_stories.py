@@ -7,16 +7,20 @@ from collections import Counter
 import pytest
 
 from newsdex.transforms.stories import (
+    ENTITY_PREFIX,
     SAME_STORY,
+    STORY_DAYS,
     Member,
     assign_stories,
     days_apart,
     explain,
+    is_name,
     new_story_id,
     rare_terms,
     resolve,
     similarity,
     story_terms,
+    time_gap,
     vector,
 )
 
@@ -51,6 +55,21 @@ def test_term_counts_are_kept() -> None:
     assert Counter(story_terms("Argen", "Argen Argen flood"))["argen"] == 3
 
 
+def test_people_and_organisations_are_name_terms_places_are_not() -> None:
+    entities = {
+        "person": ["Sergei Ryabkov", "Sergei Ryabkov"],
+        "org": ["NATO"],
+        "location": ["Cuba"],
+        "misc": ["Cold War"],
+    }
+    terms = story_terms("Talks", "Talks stalled.", entities)
+    names = [t for t in terms if is_name(t)]
+    assert names == [ENTITY_PREFIX + "nato", ENTITY_PREFIX + "sergei ryabkov"]  # folded, once each
+    assert terms == sorted(terms) and "talks" in terms
+    # A word is never taken for a name (words are folded: no prefix character survives).
+    assert not any(is_name(t) for t in story_terms("@NATO", "@Ryabkov said"))
+
+
 def _corpus(*texts: str) -> tuple[list[list[str]], dict[str, int], int]:
     terms = [story_terms(None, t) for t in texts]
     df: Counter[str] = Counter()
@@ -67,6 +86,25 @@ def test_same_event_scores_above_the_threshold_other_events_below() -> None:
         assert similarity(va, other) < SAME_STORY
     assert similarity(va, va) == pytest.approx(1.0)
     assert 0.0 <= similarity(vc, vd) <= 1.0
+
+
+def test_names_count_only_when_both_documents_have_names() -> None:
+    both = {"person": ["Claudia Alfons"]}
+    a = story_terms(None, FLOOD_A, both)
+    b = story_terms(None, FLOOD_B, both)
+    b_unnamed = story_terms(None, FLOOD_B)  # e.g. a language without an NER model
+    b_other = story_terms(None, FLOOD_B, {"person": ["Marco Bellini"]})
+    _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    for t in {*a, *b_other}:
+        if is_name(t):
+            df[t] = 1
+    words = similarity(vector(story_terms(None, FLOOD_A), df, n), vector(b_unnamed, df, n))
+    # No names on one side: missing evidence, the words alone decide (no penalty for A's names).
+    assert similarity(vector(a, df, n), vector(b_unnamed, df, n)) == pytest.approx(words)
+    # The same name on both sides pulls them together; different names push them apart.
+    assert similarity(vector(a, df, n), vector(b, df, n)) > words
+    assert similarity(vector(a, df, n), vector(b_other, df, n)) < words
+    assert similarity(vector(a, df, n), vector(a, df, n)) == pytest.approx(1.0)
 
 
 def test_rare_terms_skip_what_no_other_document_has() -> None:
@@ -88,8 +126,38 @@ def test_days_apart(a: str | None, b: str | None, days: float | None) -> None:
     assert days_apart(a, b) == days
 
 
-def _members(*texts: str, date: str = "2024-05-06") -> list[Member]:
-    return [Member(f"d{i}", "", story_terms(None, t), date) for i, t in enumerate(texts)]
+@pytest.mark.parametrize(
+    ("a_seen", "a_published", "b_seen", "b_published", "gap"),
+    [
+        # Two publication dates: the days between them.
+        (
+            "2024-05-06T00:00:00Z",
+            "2024-05-06T00:00:00Z",
+            "2024-05-16T00:00:00Z",
+            "2024-05-16T00:00:00Z",
+            10.0,
+        ),
+        # An undated document seen years after a dated one can have been published beside it.
+        ("2022-01-19T00:00:00Z", "2022-01-19T00:00:00Z", "2026-12-01T00:00:00Z", None, 0.0),
+        ("2026-12-01T00:00:00Z", None, "2022-01-19T00:00:00Z", "2022-01-19T00:00:00Z", 0.0),
+        # ... but not after it was seen: seen in 2022, it cannot report what happened in 2026.
+        ("2022-01-19T00:00:00Z", None, "2026-01-19T00:00:00Z", "2026-01-19T00:00:00Z", 1461.0),
+        # Two undated documents: nothing sets them apart.
+        ("2022-01-19T00:00:00Z", None, "2026-12-01T00:00:00Z", None, 0.0),
+        (None, None, "2024-05-06T00:00:00Z", "2024-05-06T00:00:00Z", 0.0),
+    ],
+)
+def test_time_gap_treats_an_unknown_date_as_any_time_until_seen(
+    a_seen: str | None, a_published: str | None, b_seen: str | None, b_published: str | None, gap: float
+) -> None:
+    assert time_gap(a_seen, a_published, b_seen, b_published) == pytest.approx(gap)
+    assert time_gap(b_seen, b_published, a_seen, a_published) == pytest.approx(gap)
+
+
+def _members(*texts: str, date: str = "2024-05-06", dated: bool = True) -> list[Member]:
+    return [
+        Member(f"d{i}", "", story_terms(None, t), date, date if dated else None) for i, t in enumerate(texts)
+    ]
 
 
 def test_a_batch_groups_reports_of_one_event_and_keeps_others_apart() -> None:
@@ -103,11 +171,26 @@ def test_a_batch_groups_reports_of_one_event_and_keeps_others_apart() -> None:
 
 def test_a_document_joins_an_indexed_story_within_the_days_only() -> None:
     _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
-    indexed = Member("old", "s-existing", story_terms(None, FLOOD_A), "2024-05-05")
+    indexed = Member("old", "s-existing", story_terms(None, FLOOD_A), "2024-05-05", "2024-05-05")
     near = assign_stories(_members(FLOOD_B), {"d0": [indexed]}, df, n)
     assert near.stories["d0"] == "s-existing"
     far = assign_stories(_members(FLOOD_B, date="2025-01-01"), {"d0": [indexed]}, df, n)
     assert far.stories["d0"] == new_story_id("d0")
+    assert STORY_DAYS < 240
+
+
+def test_an_undated_document_joins_across_the_window_until_it_was_seen() -> None:
+    _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    dated = Member("old", "s-existing", story_terms(None, FLOOD_A), "2024-05-05", "2024-05-05")
+    # Seen (no publication date) months later: it can have been published beside the dated report.
+    late = assign_stories(_members(FLOOD_B, date="2025-01-01", dated=False), {"d0": [dated]}, df, n)
+    assert late.stories["d0"] == "s-existing"
+    # Seen months before the dated report was published: it cannot report that event.
+    early = assign_stories(_members(FLOOD_B, date="2023-09-01", dated=False), {"d0": [dated]}, df, n)
+    assert early.stories["d0"] == new_story_id("d0")
+    undated = Member("old", "s-existing", story_terms(None, FLOOD_A), "2023-01-01", None)
+    both = assign_stories(_members(FLOOD_B, date="2025-01-01", dated=False), {"d0": [undated]}, df, n)
+    assert both.stories["d0"] == "s-existing"
 
 
 def test_a_document_matching_two_stories_merges_them_into_the_smaller_id() -> None:
@@ -127,11 +210,15 @@ def test_resolve_follows_chains_and_stops_on_cycles() -> None:
 
 
 def test_explain_names_shared_entities_terms_and_days() -> None:
-    a = {"entities": {"person": ["Claudia Alfons"], "location": ["Lindau"]}, "sort_date": "2024-05-06"}
-    b = {"entities": {"person": ["Claudia Alfons"], "location": ["Reutin"]}, "sort_date": "2024-05-08"}
-    why = explain(a, b, {"argen": 0.8, "dam": 0.6}, {"argen": 0.5, "goal": 0.8})
+    a = {"entities": {"person": ["Claudia Alfons"], "location": ["Lindau"]}, "published_at": "2024-05-06"}
+    b = {"entities": {"person": ["Claudia Alfons"], "location": ["Reutin"]}, "published_at": "2024-05-08"}
+    name = ENTITY_PREFIX + "claudia alfons"
+    why = explain(a, b, {"argen": 0.8, "dam": 0.6, name: 1.0}, {"argen": 0.5, "goal": 0.8, name: 1.0})
     assert why == {
         "shared_entities": {"person": ["Claudia Alfons"]},
-        "shared_terms": ["argen"],
+        "shared_terms": ["argen"],  # names are listed as entities, not again as terms
         "days_apart": 2.0,
     }
+    # Without a publication date on one side the days apart are unknown (not the days it was seen).
+    undated = {**b, "published_at": None, "sort_date": "2026-01-01T00:00:00Z"}
+    assert explain(a, undated, {}, {})["days_apart"] is None
