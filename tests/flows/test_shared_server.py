@@ -97,6 +97,9 @@ def test_one_server_serves_the_next_commands_and_keeps_their_flow_runs(tmp_path:
         runs = _flow_runs(data)
         assert [r["state_type"] for r in runs] == ["COMPLETED", "COMPLETED"], runs
         assert {r["name"] for r in runs} and all(r["flow_id"] == runs[0]["flow_id"] for r in runs)
+        # The parameters each run was called with are recorded (serialised as JSON, see pipeline.py).
+        assert sorted(r["parameters"]["force"] for r in runs) == [False, True]
+        assert all(r["parameters"]["inputs"] == [str(SAMPLES)] for r in runs)
     finally:
         _stop(data)
 
