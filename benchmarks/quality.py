@@ -103,6 +103,21 @@ RUNNERS: dict[str, Callable[[tuple[str, str | None]], str]] = {
 }
 
 
+def _ours_text_styles(args: tuple[str, str, str | None]) -> dict[str, str]:
+    """Return the text path's body for the page dumped in each style of benchmarks/linedata.py (naive,
+    flattened as in sample 001, furniture put in)."""
+    from benchmarks.linedata import dump_styles
+    from benchmarks.train_lines import FUNDUS_TEASERS
+    from newsdex.transforms.boilerplate import clean_text
+    from newsdex.transforms.dedup import dedupe_paragraphs
+
+    name, page, url = args
+    return {
+        style: dedupe_paragraphs(clean_text(dump).body)
+        for style, (dump, _) in dump_styles(name, page, url, FUNDUS_TEASERS).items()
+    }
+
+
 def _map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
     with Pool(workers) as pool:
         return pool.map(fn, items, chunksize=4)
@@ -126,6 +141,17 @@ def eval_fundus(eval_dir: Path, workers: int) -> dict[str, Any]:
             out[name + "_templates"] = {
                 k: _mean([s[i] for s in scores]) for i, k in enumerate(("precision", "recall", "f1"))
             }
+    # Issue 14's dump styles: the same pages dumped the naive way, flattened as sample 001 (head
+    # metadata, tags, image addresses, related links), and with cookie/newsletter/share/teaser lines
+    # put in; the text path on each, page by page (no template stage).
+    styled = _map(
+        _ours_text_styles, [(n, page, url) for n, (page, url) in zip(names, items, strict=True)], workers
+    )
+    for style in styled[0] if styled else ():
+        scores = [token_prf(r[style], "\n".join(gold[n]["body"])) for r, n in zip(styled, names, strict=True)]
+        out[f"newsdex_text_{style}"] = {
+            k: _mean([s[i] for s in scores]) for i, k in enumerate(("precision", "recall", "f1"))
+        }
     return out
 
 
@@ -1036,10 +1062,45 @@ def eval_passages(eval_dir: Path, workers: int) -> dict[str, Any]:
     }
 
 
+def _silver_dump_scores(args: tuple[str, str, str]) -> tuple[int, dict[str, tuple[float, float, float]]]:
+    """Return the length of the HTML path's body of a page and the text path's token P/R/F1 against
+    it for each dump style of the page."""
+    name, path, url = args
+    page = _read_gz(Path(path))
+    reference = _ours_html((page, url))
+    try:
+        bodies = _ours_text_styles((name, page, url))
+    except Exception:
+        return 0, {}  # a page lxml cannot parse gives no dump
+    return len(reference.split()), {style: token_prf(body, reference) for style, body in bodies.items()}
+
+
+def eval_dumps_silver(eval_dir: Path, workers: int) -> dict[str, Any]:
+    """The text path on dumps of the htmldate and trafilatura pages (1,790, many languages, not only
+    news; never looked at while the line rules were written), scored against the HTML path's own body
+    of each page (a silver reference: it measures how far the text path falls behind the HTML path)."""
+    from benchmarks.linedata import training_pages
+
+    pages = training_pages(eval_dir)
+    results = _map(_silver_dump_scores, [(p["name"], str(p["path"]), p["url"]) for p in pages], workers)
+    out: dict[str, Any] = {}
+    for family in ("htmldate", "trafilatura"):
+        rows = [r for p, r in zip(pages, results, strict=True) if p["name"].startswith(family) and r[0] >= 50]
+        out[family] = {"pages": len(rows)}
+        for style in ("naive", "flattened", "furniture"):
+            scores = [r[1][style] for r in rows if style in r[1]]
+            out[family][style] = {
+                **{k: _mean([s[i] for s in scores]) for i, k in enumerate(("precision", "recall", "f1"))},
+                "pages_f1_below_05": sum(s[2] < 0.5 for s in scores),
+            }
+    return out
+
+
 SECTIONS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
     "cleantext": eval_cleantext,
     "fundus": eval_fundus,
     "snippets": eval_snippets,
+    "dumps_silver": eval_dumps_silver,
     "dates": eval_dates,
     "metadata": eval_metadata,
     "dedup": eval_dedup,

@@ -53,10 +53,10 @@ MARKERS = re.compile(
     r"|recommended for you|lesen sie auch|mehr zum thema|lee también|lea también|lire aussi|à lire aussi|leggi anche"
     r"|czytaj (?:też|także|również)|читайте также|leia também"
     r"|share (?:this|your love|on)|teilen|compartir|partager|udostępnij|поделиться"
-    r"|subscribe|sign up|newsletter|inbox|follow us|abonnieren|suscríbete|abonnez|subskrybuj|подписаться"
+    r"|subscribe|sign up|newsletter|inbox|follow us|enter your e-?mail|e-?mail address will not be published|abonnieren|suscríbete|abonnez|subskrybuj|подписаться"
     r"|cookies?|consent|privacy policy|terms of (?:use|service)|all rights reserved|copyright|©|dmca|correction notice"
     r"|leave a (?:reply|comment)|post a comment|log ?in|skip to (?:content|main)|click here|tap here"
-    r"|article source|image source|getty images|back to top|print this|email this"
+    r"|article source|image source|getty images|back to top|print this|email this|opens (?:in )?(?:a )?new (?:tab|window)"
     r"|datenschutz|impressum|kommentare|aviso legal|política de privacidad|mentions légales)\b",
     re.I,
 )
@@ -101,6 +101,12 @@ CAPTION_CREDIT = re.compile(
     r"(?:Press|Times|Post|News|Images|Photos?|Pool|Agency|Reuters|AFP|AP|EPA|Getty|Bloomberg|Journal|Herald|Tribune)\)"
     r"|(?:Photo|Image|Credit|Photograph|Foto|Bild):\s*[^.]{2,60}|Getty Images(?: for [^.]+)?)\.?\s*$"
 )
+# An agency's credit with the photographer's name ("REUTERS/Yuri Gripas/File Photo") is a caption's
+# wherever it stands in the line: link labels may follow it ("Purchase Licensing Rights, opens new
+# tab"); article prose never writes it.
+# (A photographer's name after the slash: "Berlin (dpa/AFP) -" opens a story, "the EPA/DOT rule" is
+# prose.)
+CAPTION_INLINE_CREDIT = re.compile(r"(?<![\w/])(?:REUTERS|AFP|AP Photo|ANP|EFE)/[A-Z][a-zà-ÿ'’.-]+")
 BODY_MIN_WORDS = 20
 MARKER_SCORE = -2.0
 SHORT_WORDS = 12
@@ -234,7 +240,7 @@ def furniture_reason(line: str) -> str | None:
         # A caption, consent banner or sign-up box is never this long; a paragraph this long is
         # prose (an article flattened to one line may end with its photo's credit: it stays).
         return None
-    if CAPTION_CREDIT.search(line):
+    if CAPTION_CREDIT.search(line) or CAPTION_INLINE_CREDIT.search(line):
         return "caption"
     consent = {m.group(0).lower() for m in CONSENT_VOCAB.finditer(line)}
     if (len(consent) >= 3 or (len(consent) >= 2 and n_words <= 30)) and CONSENT_CORE.search(line):
@@ -263,6 +269,8 @@ REPEAT_MIN_WORDS = 8
 # with furniture lines, or twice as many without.
 PAGE_MIN_LINK_LINES = 20
 TITLE_MAX_CHARS = 300
+# A dump starts with the page's head (title, description, their repeats): its first lines.
+HEAD_TOP_LINES = 6
 TITLE_LOOKAHEAD = 4
 CORRECTION = re.compile(
     r"^\s*[\[(]\s*(?:corrected|corrects?|correction|refiled|refiles?|repeats?|rpt|updated?|updates?|adds?|fixes?"
@@ -478,7 +486,14 @@ def _clean_dump(
     hints: dict[str, Any] = {}
     dropped: list[tuple[str, str]] = []
     after_head = [i for i in content if i > head_end]
+    # The headline's forms from the top of the dump; its repeats in the body (below the top) anchor
+    # the article.
+    headline_forms = headline_keys(lines, content) if page else set()
+    top = set(content[:HEAD_TOP_LINES])
+    body_lines = [i for i in after_head if i not in top]
     core = article_core(lines, kinds, after_head)
+    if core is not None and page:
+        core = anchored_core(lines, kinds, body_lines, core, headline_forms)
     if core is None:
         # No stretch reads like prose (a table, a list, one line): nothing bounds an article, so
         # position is no evidence and every line without furniture evidence stays (the headline
@@ -490,6 +505,7 @@ def _clean_dump(
     first, last = bridge_markers(lines, kinds, after_head, core) if core else (None, None)
     title: str | None = None
     description: str | None = None
+    description_key: str | None = None
     seen: set[str] = set()
     name_lines: dict[str, int] = {}
     paragraphs: list[str] = []
@@ -511,7 +527,11 @@ def _clean_dump(
         first, last = extend_over_data(
             lines, kinds, after_head, (first, last), -1 if title_at is None else title_at
         )
+        first, last = trim_repeated_tail(lines, after_head, (first, last))
 
+    lead = (
+        standfirst(lines, kinds, body_lines, first, headline_forms) if page and first in body_lines else None
+    )
     next_line = dict(pairwise(content))
     # The tail after a "Related stories" / "Most read" / "Leave a reply" heading (the heading alone on
     # its line, not an inline "Read also: <link>") is furniture whatever its lines look like.
@@ -526,13 +546,15 @@ def _clean_dump(
     for i in content:
         line, kind = lines[i], kinds[i]
         key = line_key(line)
-        in_core = first is not None and last is not None and first <= i <= last
+        in_core = (first is not None and last is not None and first <= i <= last) or i == lead
         if kind is not None and not (kind == "number" and in_core and i > head_end):
             # A number line inside the article is a table row or a list number, not metadata.
             _collect_metadata(kind, line, hints)
             dropped.append((line, f"metadata:{kind}"))
             continue
-        if key in seen:
+        if key in seen and not (key == description_key and in_core and i > head_end):
+            # (The head's description is often the article's first paragraph too: in the article
+            # it is article text, not the flattener's copy.)
             dropped.append((line, "repeated"))
             continue
         reason = furniture_reason(line)
@@ -555,14 +577,14 @@ def _clean_dump(
             hints.setdefault("authors", []).append(byline.group(1))
             dropped.append((line, "byline"))
             continue
-        in_head = first is None or i < first
+        in_head = (first is None or i < first) and i != lead
         in_tail = last is not None and i > last
         if i == title_at:
             title = line
             seen.add(key)
             continue
         if i <= head_end and description is None and SENTENCE_END.search(line) and title is not None:
-            description = line
+            description, description_key = line, key
             seen.add(key)
             continue
         if keep is not None:
@@ -642,6 +664,47 @@ def line_score(line: str, kind: str | None) -> float:
     return (min(n_words, 120) * 0.5 - 8) / 10
 
 
+# A table flattened one cell a line (a results grid, statistics) inside an article: a run of short
+# cells, many of them numbers. The run as a whole weighs this much at most, whatever its length, so
+# it does not cut the article in two.
+TABLE_RUN_SCORE = -1.5
+TABLE_CELL_WORDS = 4
+TABLE_MIN_CELLS = 6
+TABLE_NUMBER_SHARE = 0.4
+
+
+def _is_cell(line: str, kind: str | None) -> bool:
+    return kind == "number" or (
+        kind is None and len(words(line)) <= TABLE_CELL_WORDS and not SENTENCE_END.search(line)
+    )
+
+
+def line_scores(lines: list[str], kinds: list[str | None], content: list[int]) -> list[float]:
+    """Return the prose score of each content line (`line_score`), a table's run of cells capped at
+    TABLE_RUN_SCORE in all."""
+    scores = [line_score(lines[i], kinds[i]) for i in content]
+    n = 0
+    while n < len(content):
+        if not _is_cell(lines[content[n]], kinds[content[n]]):
+            n += 1
+            continue
+        end = n
+        while end < len(content) and _is_cell(lines[content[end]], kinds[content[end]]):
+            end += 1
+        cells = content[n:end]
+        numbers = sum(1 for i in cells if kinds[i] == "number" or is_data_line(lines[i]))
+        total = sum(scores[n:end])
+        if (
+            len(cells) >= TABLE_MIN_CELLS
+            and numbers >= TABLE_NUMBER_SHARE * len(cells)
+            and total < TABLE_RUN_SCORE
+        ):
+            for m in range(n, end):
+                scores[m] = TABLE_RUN_SCORE / len(cells)
+        n = end
+    return scores
+
+
 def article_core(lines: list[str], kinds: list[str | None], content: list[int]) -> tuple[int, int] | None:
     """Return the first and last line index of the article: the run of lines with the highest total score.
 
@@ -651,8 +714,7 @@ def article_core(lines: list[str], kinds: list[str | None], content: list[int]) 
     """
     best, best_span = 0.0, None
     total, start = 0.0, None
-    for i in content:
-        score = line_score(lines[i], kinds[i])
+    for i, score in zip(content, line_scores(lines, kinds, content), strict=True):
         if start is None or total <= 0:
             total, start = score, i
         else:
@@ -662,12 +724,112 @@ def article_core(lines: list[str], kinds: list[str | None], content: list[int]) 
     return best_span
 
 
+HEADLINE_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|»|·)\s+")
+# The stretch after the headline is the article unless another stretch scores this many times more.
+ANCHOR_YIELDS_TO = 3.0
+
+
+def headline_keys(lines: list[str], content: list[int]) -> set[str]:
+    """Return the folded forms of the page's headline as its head shows it at the top of the dump
+    (the <title> or og:title line, with and without the site name after a separator)."""
+    keys: set[str] = set()
+    for i in content[:HEAD_TOP_LINES]:
+        line = lines[i]
+        n_words = len(words(line))
+        if n_words < 3 or n_words > 40 or metadata_kind(line) or _is_lead_sentence(line):
+            continue
+        keys.add(line_key(line))
+        parts = HEADLINE_SEPARATOR.split(line)
+        if len(parts) > 1:
+            for cut in range(1, len(parts)):
+                head = " ".join(parts[:cut])
+                if len(words(head)) >= 3:
+                    keys.add(line_key(head))
+    return keys
+
+
+def anchored_core(
+    lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int], keys: set[str]
+) -> tuple[int, int]:
+    """Return the article core found after the headline's place in the page body, when the page
+    shows its headline there and prose follows it; else `core`.
+
+    A news page puts its headline right above the article; a prose-heavy widget elsewhere
+    (reader questions, a gallery's captions, product blurbs in the footer) can outscore a short
+    article in the maximum-subsequence segmentation, but it does not follow the headline. The
+    anchored stretch gives way only to one that scores ANCHOR_YIELDS_TO times more. `keys` are the
+    headline's forms (`headline_keys`); `content` is the page after its head.
+    """
+    if not keys or core[0] not in content or core[1] not in content:
+        return core
+    anchors = [n for n, i in enumerate(content) if line_key(lines[i]) in keys]
+    if not anchors:
+        return core
+
+    scores = line_scores(lines, kinds, content)
+    pos = {i: n for n, i in enumerate(content)}
+    best_total = sum(scores[pos[core[0]] : pos[core[1]] + 1])
+    # (A headline repeated below the best stretch, in a footer or a teaser list, anchors nothing.)
+    for n in (n for n in anchors if n < pos[core[0]]):
+        # The stretches after the headline, in page order (each run of lines whose running total
+        # stays positive, at its best span): the first that scores enough is the article.
+        running, span, span_total = 0.0, None, 0.0
+        start = None
+        for m in range(n + 1, len(content) + 1):
+            if m == len(content) or (start is not None and running <= 0):
+                if span is not None and span_total * ANCHOR_YIELDS_TO >= best_total:
+                    return span
+                if m == len(content):
+                    break
+                running, start, span, span_total = 0.0, None, None, 0.0
+            if start is None:
+                if scores[m] <= 0:
+                    continue
+                start = m
+            running += scores[m]
+            if running > span_total:
+                span, span_total = (content[start], content[m]), running
+    return core
+
+
+# The standfirst stands right under the headline (a kicker or date line may come between), and the
+# article follows within this many lines (byline, date, share buttons, picture and caption).
+STANDFIRST_GAP = 2
+STANDFIRST_WINDOW = 15
+
+
+def standfirst(
+    lines: list[str], kinds: list[str | None], content: list[int], first: int, keys: set[str]
+) -> int | None:
+    """Return the line of the article's standfirst (lead) when it stands apart from the article core:
+    the prose line right under the headline in the page body, with the core starting soon after.
+    `keys` are the headline's forms; `content` is the page after its head."""
+    pos = {i: n for n, i in enumerate(content)}
+    for n, i in enumerate(content):
+        if line_key(lines[i]) not in keys or not 0 < pos[first] - n <= STANDFIRST_WINDOW:
+            continue
+        for m in range(n + 1, min(n + 1 + STANDFIRST_GAP, pos[first])):
+            line = lines[content[m]]
+            if kinds[content[m]] is None and is_body_like(line) and not boilerplate_reason(line):
+                return content[m]
+    return None
+
+
 def bridge_markers(
     lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int]
 ) -> tuple[int, int]:
-    """Return the core widened over prose paragraphs that only advertisement/teaser lines cut off."""
+    """Return the core widened over prose paragraphs that only advertisement/teaser lines cut off.
+
+    Beyond the furniture, a paragraph of BODY_MIN_WORDS words, or a shorter sentence with prose
+    after it, is article (a sign-up box put inside the story); one short sentence alone there is the
+    box's own line ("For the latest stories download our app.").
+    """
     first, last = core
     pos = {i: n for n, i in enumerate(content)}
+
+    def prose(n: int) -> bool:
+        return 0 <= n < len(content) and kinds[content[n]] is None and is_body_like(lines[content[n]])
+
     for step in (-1, 1):
         n = pos[first if step < 0 else last] + step
         while 0 <= n < len(content):
@@ -675,7 +837,7 @@ def bridge_markers(
             if kinds[content[n]] is None and boilerplate_reason(line):
                 n += step
                 continue
-            if kinds[content[n]] is None and is_body_like(line) and len(words(line)) >= BODY_MIN_WORDS:
+            if prose(n) and (len(words(line)) >= BODY_MIN_WORDS or prose(n + step)):
                 if step < 0:
                     first = content[n]
                 else:
@@ -702,6 +864,7 @@ def is_link_like(line: str) -> bool:
         and not line.endswith(":")
         and not is_data_line(line)
         and not CORRECTION.search(line)
+        and not SIGNOFF.match(line)
     )
 
 
@@ -732,6 +895,15 @@ def _is_date_text(line: str) -> bool:
     return bool(tokens) and has_calendar and len(dated) >= 0.6 * len(tokens) and not DATELINE.match(line)
 
 
+# A wire story's sign-off, the article's last line: "[Reporting by X; Editing by Y]", "Writing by X",
+# "(Additional reporting by X)", "Rédigé par X", "Mit Material von dpa".
+SIGNOFF = re.compile(
+    r"^[\[(]?\s*(?:additional |further )?(?:reporting|writing|editing|compiled|edited|written|reported"
+    r"|research|rédigé|édité|redacción|bearbeitet|recherche)\s+(?:by|par|por|von)\s+\S",
+    re.I,
+)
+
+
 def extend_over_data(
     lines: list[str], kinds: list[str | None], content: list[int], core: tuple[int, int], title_at: int = -1
 ) -> tuple[int, int]:
@@ -752,11 +924,43 @@ def extend_over_data(
     ):
         last = content[n]
         n += 1
+    if n < len(content) and SIGNOFF.match(lines[content[n]]) and len(words(lines[content[n]])) <= 30:
+        last = content[n]
     n = pos[first] - 1
     while n >= 0 and content[n] > title_at and joins(n):
         first = content[n]
         n -= 1
     return first, last
+
+
+def trim_repeated_tail(lines: list[str], content: list[int], core: tuple[int, int]) -> tuple[int, int]:
+    """Return the core without the lines at its end that the page also shows outside it.
+
+    A site's blurb or standing line ("The Associated Press is an independent global news
+    organization...") stands in the page's menu and again under the article, where it reads like
+    the article's last paragraph; a line of the article itself is not repeated in the furniture.
+    (Only the end, and not for a line the page's head shows at the top: the description is often
+    an article paragraph too.)
+    """
+    first, last = core
+    top = set(content[:HEAD_TOP_LINES])
+    where: dict[str, list[int]] = {}
+    for i in content:
+        where.setdefault(line_key(lines[i]), []).append(i)
+
+    def repeated_outside(i: int) -> bool:
+        others = [j for j in where.get(line_key(lines[i]), []) if j != i]
+        return (
+            _letter_words(lines[i]) >= REPEAT_MIN_WORDS
+            and i not in top
+            and not any(j in top for j in others)
+            and any(j < first or j > last for j in others)
+        )
+
+    inside = [i for i in content if first <= i <= last]
+    while len(inside) > 1 and repeated_outside(inside[-1]):
+        inside.pop()
+    return inside[0], inside[-1]
 
 
 def _metadata_head_end(

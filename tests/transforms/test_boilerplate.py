@@ -185,6 +185,11 @@ def test_metadata_kind(line: str, kind: str | None) -> None:
             "The advertisement, which ran during the final, drew complaints from viewers in several countries.",
             False,
         ),
+        # Link labels and a sign-up form's fields; a sentence about e-mail addresses stays.
+        ("About Reuters, opens new tab", True),
+        ("Enter your email address", True),
+        ("Your email address will not be published. Required fields are marked *", True),
+        ("Never give out your email address to callers, police warned.", False),
     ],
 )
 def test_boilerplate_reason(line: str, furniture: bool) -> None:
@@ -426,6 +431,16 @@ def test_a_long_list_of_names_in_a_story_is_not_a_page_menu() -> None:
         ("The county combined Bov Parish and Frøslev municipality (Handewitt / Hanved Parish).", False),
         ("The vote was split (Labour/Conservative) along party lines in the north.", False),
         ("The derby ended in a draw after extra time (1/1).", False),
+        # An agency's credit with the photographer's name anywhere in the line, link labels after it.
+        (
+            "The IMF logo is seen outside its headquarters in Washington, U.S., September 4, 2018. "
+            "REUTERS/Yuri Gripas/File Photo Purchase Licensing Rights, opens new tab",
+            True,
+        ),
+        # A dateline with two agencies, an agency's name in a poll's, another slash: prose.
+        ("Berlin (dpa/AFP) - Die Bundesregierung hat am Montag ein neues Klimagesetz beschlossen.", False),
+        ("A Reuters/Ipsos poll found that support for the plan fell to 41 percent in March.", False),
+        ("The EPA/Energy Star label will change next year, the agency said on Tuesday.", False),
     ],
 )
 def test_picture_credits_mark_captions_and_nothing_else(line: str, caption: bool) -> None:
@@ -434,3 +449,126 @@ def test_picture_credits_mark_captions_and_nothing_else(line: str, caption: bool
     text = f"Harbour fire forces night evacuation\n\n{ONE_LINE_ARTICLE[37:400]}\n\n{line}"
     dropped = [reason for _, reason in clean_text(text).dropped]
     assert dropped == (["caption"] if caption else [])
+
+
+# A flattened news page (head lines at the top, menus, the article, teasers and the site's footer),
+# built by hand in the shape of the pages that taught each rule below.
+PAGE_HEAD = [
+    "Harbour fire forces night evacuation | Coast Times",
+    "Harbour fire forces night evacuation",
+    "Hundreds of residents left their homes overnight as a warehouse fire spread along the quay.",
+    "https://img.coasttimes.example/fire.jpg",
+    "2024-03-04T12:45:52Z",
+    "2024-03-04T13:10:00Z",
+]
+MENU = ["World", "Business", "Sport", "Culture", "Weather", "Video", "Podcasts", "Newsletters"]
+BLURB = (
+    "Coast Times is an independent regional newspaper founded in 1901, reporting on the towns and "
+    "harbours of the north coast every day of the year."
+)
+ARTICLE = [
+    "Hundreds of residents left their homes overnight as a warehouse fire spread along the quay.",
+    "Fire crews from three towns fought the blaze for six hours before bringing it under control, the "
+    "county fire service said on Tuesday morning.",
+    "No one was injured, but the harbour master closed the port to shipping until the damaged quay wall "
+    "has been inspected by engineers.",
+    "Residents were allowed back at dawn, and the council opened the school hall for those whose homes "
+    "still smelled of smoke.",
+]
+
+
+def _page(*middle: list[str], tail: list[str] | None = None) -> str:
+    lines = [*PAGE_HEAD, *MENU, BLURB, *MENU]
+    for part in middle:
+        lines += part
+    return "\n".join(lines + (tail or []) + ["Privacy Policy", "Cookie Settings"])
+
+
+def test_a_page_dump_keeps_the_lead_that_is_also_its_description_and_drops_the_site_blurb() -> None:
+    # The blurb stands in the menu and again under the article, where it reads like a last
+    # paragraph; the lead is the page's description too, and is article text.
+    text = _page(["Harbour fire forces night evacuation", "By Ann Lee", "Share"], ARTICLE, tail=[BLURB])
+    body = clean_text(text).body.split("\n\n")
+    assert body == ARTICLE
+
+
+def test_a_sign_up_box_inside_the_article_does_not_cut_it_and_its_own_line_goes() -> None:
+    box = ["Sign up for our daily newsletter", "Enter your email address", "Subscribe"]
+    text = _page(["Harbour fire forces night evacuation"], ARTICLE[:2], box, ARTICLE[2:])
+    assert clean_text(text).body.split("\n\n") == ARTICLE
+    # One short sentence alone behind the box is the box's own line.
+    text = _page(
+        ["Harbour fire forces night evacuation"],
+        ARTICLE,
+        ["Subscribe now to our print edition.", "For the latest news download our app for iOS and Android."],
+        ["Leave a comment", "Comment *"],
+    )
+    assert clean_text(text).body.split("\n\n") == ARTICLE
+
+
+def test_a_wire_sign_off_ends_the_article() -> None:
+    signoff = "Reporting by Ann Lee; Editing by Tom Hart"
+    text = _page(["Harbour fire forces night evacuation"], ARTICLE, [signoff], tail=["Read Next", *MENU])
+    assert clean_text(text).body.split("\n\n") == [*ARTICLE, signoff]
+
+
+def test_the_article_under_the_headline_beats_a_prose_widget_elsewhere() -> None:
+    # Reader questions under the article, each with a prose answer, outscore a short article in the
+    # segmentation; the headline in the page body says where the article is.
+    widget = ["Readers ask"]
+    for n in range(6):
+        widget += [
+            f"Why does question number {n} matter?",
+            f"Because answer number {n} explains at some length what readers wanted to know about the "
+            "council's plans for the harbour, the roads and the schools this year.",
+        ]
+    text = _page(["Harbour fire forces night evacuation", "By Ann Lee"], ARTICLE, MENU + MENU, widget)
+    assert clean_text(text).body.split("\n\n") == ARTICLE
+    # Without the headline in the body, the widget wins: the anchor is what decides.
+    text = _page(["By Ann Lee"], ARTICLE, MENU + MENU, widget)
+    assert clean_text(text).body.split("\n\n") != ARTICLE
+
+
+def test_the_standfirst_under_the_headline_is_kept_apart_from_the_core() -> None:
+    standfirst = "Crews fought the blaze for six hours; the port stays closed until engineers have been."
+    text = _page(
+        ["Harbour fire forces night evacuation", standfirst, "By Ann Lee", "4 March 2024", "Share", "Print"],
+        ARTICLE[1:],
+    )
+    assert clean_text(text).body.split("\n\n") == [standfirst, *ARTICLE[1:]]
+
+
+def test_a_page_of_lists_under_its_headline_keeps_its_lines() -> None:
+    # No stretch reads like prose (a results list under the headline): nothing bounds an article, so
+    # every line without furniture evidence stays.
+    results = [f"{n}. Runner Number{n} {10 + n}:0{n}" for n in range(1, 6)]
+    text = "\n".join([*PAGE_HEAD, *MENU, "Harbour fire forces night evacuation", *results, "Privacy Policy"])
+    assert clean_text(text).body.split("\n\n")[-5:] == results
+
+
+def test_a_table_flattened_one_cell_a_line_does_not_cut_the_article() -> None:
+    # A statistics grid between two parts of the article, one cell a line, weighs like one line.
+    grid = [
+        "Season",
+        "2021",
+        "2022",
+        "2023",
+        "Points",
+        "12",
+        "15",
+        "9",
+        "Wins",
+        "1",
+        "3",
+        "0",
+        "Rank",
+        "7",
+        "4",
+        "9",
+    ]
+    text = _page(
+        ["Harbour fire forces night evacuation"], ARTICLE[:2], grid, ARTICLE[2:], tail=[*MENU, *MENU]
+    )
+    body = clean_text(text).body.split("\n\n")
+    assert body[:2] == ARTICLE[:2] and body[-2:] == ARTICLE[2:]
+    assert {"2021", "15", "9"} <= set(body)  # the numbers of the table stay
