@@ -239,6 +239,14 @@ def _db(path: Path, sql: str) -> Any:
         return db.execute(sql).fetchone()[0]
 
 
+def _set(path: Path, sql: str) -> None:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(sql)
+        db.commit()
+
+
 def test_a_new_data_directory_starts_from_the_migrated_template(tmp_path: Path, monkeypatch: Any) -> None:
     """The first server on a new database keeps it (migrated, nothing recorded) as the template of
     this Prefect version; the next data directory's database is a copy, and its runs are recorded."""
@@ -254,7 +262,7 @@ def test_a_new_data_directory_starts_from_the_migrated_template(tmp_path: Path, 
         assert _db(template, "SELECT count(*) FROM flow_run") == 0
         assert _db(template, "SELECT count(*) FROM block_type") > 10  # Prefect's block types are in it
         assert _db(first / "prefect" / "prefect.db", "SELECT count(*) FROM flow_run") == 1
-        _db(template, "PRAGMA user_version = 4242")  # a mark the copy carries (Prefect does not use it)
+        _set(template, "PRAGMA user_version = 4242")  # a mark the copy carries (Prefect does not use it)
 
         result = _run(second, str(SAMPLES))
         assert result.returncode == 0, result.stderr
@@ -280,7 +288,7 @@ def test_a_database_already_used_is_no_template(tmp_path: Path, monkeypatch: Any
     with contextlib.closing(sqlite3.connect(home / "prefect.db")) as db:
         db.executescript(
             "CREATE TABLE alembic_version (version_num TEXT); INSERT INTO alembic_version VALUES ('x');"
-            "CREATE TABLE flow_run (id TEXT);"
+            "CREATE TABLE flow_run (id TEXT); INSERT INTO flow_run VALUES ('a run');"
         )
         db.commit()
         prefect_server.save_template(home)
