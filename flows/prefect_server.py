@@ -94,6 +94,15 @@ class TemporaryServer:
             )
             for key in [k for k in env if k.startswith("PREFECT__SERVER_EPHEMERAL")]:
                 env.pop(key)
+            if not _custom_database(env):
+                fresh = not (home / DATABASE).exists()
+                seeded = fresh and seed_database(home)
+                # A new database migrated by this server is kept as the template for the next ones.
+                self._make_template = fresh and not seeded
+                if blocks_registered(home):
+                    # Block types are in the database (this Prefect's): skip Prefect's check at
+                    # start, which imports every installed Prefect collection (prefect-dask: dask).
+                    env.update(SKIP_BLOCK_REGISTRATION)
         # The server's own log is not newsdex's output: the full server's goes to a file beside its
         # database; the temporary server's (its services' retries on a busy machine, their
         # cancellation at shutdown) is shown only with --verbose.
@@ -151,6 +160,8 @@ class TemporaryServer:
         self.shared = False
         self.lease: Path | None = None
 
+    _make_template = False
+
     def exited(self) -> bool:
         """Return True when the server process is gone."""
         if self.process is not None:
@@ -171,6 +182,12 @@ class TemporaryServer:
                 if time.monotonic() > deadline:
                     raise ServerError(f"the Prefect server did not start within {timeout:g} s") from None
                 time.sleep(0.1)
+            if self._ready and self.home is not None and self.log_path is not None:
+                # Up: its database is migrated and has this Prefect's block types.
+                mark_blocks_registered(self.home)
+                if self._make_template:
+                    self._make_template = False
+                    save_template(self.home)
         return self.api_url
 
     def stop(self, grace: float = 5.0) -> None:
@@ -182,6 +199,108 @@ class TemporaryServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+DATABASE = "prefect.db"
+BLOCKS_MARK = "blocks-registered"
+SKIP_BLOCK_REGISTRATION = {
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
+}
+# Tables a new server's database holds data in: the migration version and the block types.
+TEMPLATE_TABLES = {"alembic_version", "block_type", "block_schema", "block_schema_reference"}
+
+
+def template_path() -> Path:
+    """Return where the migrated empty Prefect database of this Prefect version is kept:
+    NEWSDEX_CACHE_DIR, else $XDG_CACHE_HOME/newsdex, else ~/.cache/newsdex."""
+    import prefect
+
+    root = os.environ.get("NEWSDEX_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "newsdex"
+    )
+    return Path(root) / f"prefect-{prefect.__version__}.db"
+
+
+def seed_database(home: Path) -> bool:
+    """Copy the template database into a home that has none; return whether it did.
+
+    A new Prefect database is created by Prefect's migrations, ~10-20 s per data directory (more
+    than everything else a command's start costs); the first server on a new database keeps a
+    copy of it, migrated and empty but for Prefect's block types (`save_template`), and later homes
+    start from that copy. The server still checks and applies migrations at start, as always."""
+    template = template_path()
+    if not template.exists():
+        return False
+    tmp = home / f"{DATABASE}.{os.getpid()}.tmp"
+    try:
+        import shutil
+
+        shutil.copyfile(template, tmp)
+        tmp.replace(home / DATABASE)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    mark_blocks_registered(home)
+    return True
+
+
+def save_template(home: Path) -> None:
+    """Keep a copy of a home's new database (just migrated, nothing recorded yet) as the template.
+
+    Copied with SQLite's backup API (the server has it open); kept only if it holds nothing but the
+    migration version and block types (no command has used the server yet), and written under a
+    temporary name then renamed, so a reader never sees half a template."""
+    import sqlite3
+
+    target = template_path()
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            contextlib.closing(sqlite3.connect(home / DATABASE, timeout=30)) as source,
+            contextlib.closing(sqlite3.connect(tmp)) as copy,
+        ):
+            source.backup(copy)
+            tables = [r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            used = [t for t in tables if t not in TEMPLATE_TABLES and _has_rows(copy, t)]
+            versions = copy.execute("SELECT count(*) FROM alembic_version").fetchone()[0]
+        if used or versions != 1:
+            tmp.unlink(missing_ok=True)
+            return
+        tmp.replace(target)
+    except (OSError, sqlite3.Error):
+        tmp.unlink(missing_ok=True)
+
+
+def _has_rows(db: Any, table: str) -> bool:
+    return db.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is not None
+
+
+def blocks_registered(home: Path) -> bool:
+    """Whether a server of this Prefect version has registered its block types in home's database."""
+    import prefect
+
+    try:
+        return (home / BLOCKS_MARK).read_text().strip() == prefect.__version__
+    except OSError:
+        return False
+
+
+def mark_blocks_registered(home: Path) -> None:
+    """Record that home's database has this Prefect version's block types."""
+    import prefect
+
+    with contextlib.suppress(OSError):
+        if not blocks_registered(home):
+            (home / BLOCKS_MARK).write_text(prefect.__version__ + "\n")
+
+
+def _custom_database(env: dict[str, str]) -> bool:
+    # A database URL of the user's own: not the home's prefect.db, nothing to seed.
+    return any(
+        env.get(k) for k in ("PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL")
+    )
 
 
 def free_port(preferred: int = 0) -> int:

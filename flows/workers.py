@@ -381,8 +381,7 @@ def _warm_worker(models: tuple[str, ...], parent: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     # Ctrl-C reaches the whole terminal process group; the run's process decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import trafilatura  # noqa: F401
-
+    import newsdex.transforms.html  # noqa: F401 - trafilatura, htmldate, lxml
     from newsdex.transforms.language import detect_language
 
     detect_language("warm up the language profiles with a sentence long enough to be judged at all")

@@ -1,8 +1,8 @@
 """Named entities for faceting: spaCy mentions → clean, canonical names per document and across documents.
 
 Extraction takes an already loaded spaCy pipeline (flows load it once per worker) and only its
-NER (tok2vec + ner): everything else is arithmetic on spaCy's tokens and labels and the text
-around them, a few per cent of spaCy's own time (docs/benchmarks.md, "Entities"). The rules are
+NER (the `ner` component and what it listens to): everything else is arithmetic on spaCy's tokens
+and labels and the text around them, a few per cent of spaCy's own time (docs/benchmarks.md, "Entities"). The rules are
 general: word lists (transforms/data/entity_words.txt, roles.txt, countries.tsv) hold vocabulary
 and countries, never names from the evaluation sets (docs/quality.md, "Entities").
 
@@ -64,7 +64,8 @@ LABEL_KIND = {
     "MISC": "misc",
 }
 KINDS = ("person", "org", "location", "misc")
-# Components NER needs; the rest of a pipeline is excluded when loading it.
+# Components NER can need: `ner`, and the shared `tok2vec` only where `ner` listens to it (in
+# en_core_web_sm it has its own; flows/stages.py `ner_pipes`). The rest of a pipeline is not loaded.
 NER_COMPONENTS = ("tok2vec", "ner")
 POSSESSIVE = re.compile(r"[’']s?$")
 

