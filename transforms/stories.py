@@ -121,17 +121,36 @@ def rare_terms(
     return sorted(known, key=lambda t: (df.get(t, 0), t))[:limit]
 
 
-def vector(terms: Iterable[str], df: Mapping[str, int], n_docs: int) -> dict[str, float]:
+class Vector(dict[str, float]):
+    """A story vector (term -> weight: its words, then its names), and whether it has names."""
+
+    __slots__ = ("named",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.named = False
+
+
+def vector(terms: Iterable[str], df: Mapping[str, int], n_docs: int) -> Vector:
     """Return the TF-IDF vector of the terms (log tf, smoothed idf; a term unseen has df 0), its
     words and its names each of unit length."""
-    counts = Counter(terms)
-    weights = {t: (1 + math.log(n)) * math.log((n_docs + 1) / (df.get(t, 0) + 1)) for t, n in counts.items()}
-    out: dict[str, float] = {}
-    for names in (False, True):
-        part = {t: w for t, w in weights.items() if w > 0 and is_name(t) == names}
+    words: dict[str, float] = {}
+    names: dict[str, float] = {}
+    for t, n in Counter(terms).items():
+        w = (1 + math.log(n)) * math.log((n_docs + 1) / (df.get(t, 0) + 1))
+        if w > 0:
+            (names if t[:1] == ENTITY_PREFIX else words)[t] = w
+    out = Vector()
+    for part in (words, names):
         norm = math.sqrt(sum(w * w for w in part.values())) or 1.0
         out.update((t, w / norm) for t, w in part.items())
+    out.named = bool(names)
     return out
+
+
+def _named(v: Mapping[str, float]) -> bool:
+    named = getattr(v, "named", None)
+    return any(map(is_name, v)) if named is None else named
 
 
 def similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
@@ -140,16 +159,17 @@ def similarity(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     words = names = 0.0
+    # The prefix test inline (not `is_name`): this loop runs for every candidate pair.
     for t, w in a.items():
         other = b.get(t)
         if other is None:
             continue
-        if is_name(t):
+        if t[:1] == ENTITY_PREFIX:
             names += w * other
         else:
             words += w * other
     cosine = words
-    if any(is_name(t) for t in a) and any(is_name(t) for t in b):
+    if _named(a) and _named(b):
         cosine = (1 - ENTITY_WEIGHT) * words + ENTITY_WEIGHT * names
     return math.sqrt(min(max(cosine, 0.0), 1.0))
 
