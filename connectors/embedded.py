@@ -28,7 +28,7 @@ from newsdex.connectors.hits import (
 from newsdex.connectors.state import connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.passages import MAX_CANDIDATES as PASSAGE_CANDIDATES
-from newsdex.transforms.passages import linked_documents, merge_links, passage_keys, split_passages
+from newsdex.transforms.passages import body_order, key_lines, linked_documents, merge_links, split_passages
 from newsdex.transforms.record import Document
 from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS, new_story_id, story_terms
 
@@ -69,7 +69,7 @@ CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
 CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
 CREATE TABLE IF NOT EXISTS story_docs (id TEXT PRIMARY KEY, story_id TEXT, sort_date TEXT, terms TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS passage_keys (key TEXT NOT NULL, id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS passage_keys (key TEXT NOT NULL, id TEXT NOT NULL, line INTEGER);
 CREATE INDEX IF NOT EXISTS passage_keys_key ON passage_keys(key);
 CREATE INDEX IF NOT EXISTS passage_keys_id ON passage_keys(id);
 CREATE TABLE IF NOT EXISTS passage_df (key TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
@@ -105,14 +105,16 @@ NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # 3 = words stemmed (TOKENIZER), facet keys for case-insensitive filters (entities.key, source_key);
 # 4 = every document has `sort_date`; 5 = mentioned dates in a table (`mentions`), covering indexes
 # for the facets; 6 = stories (`documents.story_id`, story terms, merges); 7 = shared passages (passage
-# keys and their document counts, linked-document counts for the facet).
+# keys and their document counts, linked-document counts for the facet); 8 = the body line of each
+# passage key (`passage_keys.line`: a candidate is parsed on those lines; NULL, written before, = whole).
 FTS_BY_ROWID = 2
 FOLDED_FACETS = 3
 SORT_DATE = 4
 MENTIONS = 5
 STORIES = 6
 PASSAGES = 7
-SCHEMA_VERSION = PASSAGES
+PASSAGE_LINES = 8
+SCHEMA_VERSION = PASSAGE_LINES
 
 
 class EmbeddedIndex:
@@ -200,6 +202,8 @@ class EmbeddedIndex:
                 )
             if version < STORIES:
                 _add_stories(conn)
+            if "line" not in {row[1] for row in conn.execute("PRAGMA table_info(passage_keys)")}:
+                conn.execute("ALTER TABLE passage_keys ADD COLUMN line INTEGER")
             if version < PASSAGES:
                 _add_passages(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -279,21 +283,26 @@ class EmbeddedIndex:
     def passage_candidates(
         self, queries: list[tuple[str, list[str]]], limit: int = PASSAGE_CANDIDATES
     ) -> dict[str, list[dict[str, Any]]]:
-        """Return {own id: [{id, source_domain, body}]}: for each (own id, passage keys) the canonical
-        documents sharing most of the keys."""
+        """Return {own id: [{id, source_domain, body, lines}]}: for each (own id, passage keys) the
+        canonical documents sharing most of the keys, with the body lines those keys stand on (None:
+        indexed before lines were kept)."""
         out: dict[str, list[dict[str, Any]]] = {}
         for own_id, keys in queries:
             if not keys:
                 out[own_id] = []
                 continue
             sql = (
-                "SELECT d.id, d.source_domain, json_extract(d.doc, '$.body') FROM (SELECT p.id AS id, "
-                f"COUNT(*) AS shared FROM passage_keys p WHERE p.key IN ({','.join('?' * len(keys))}) "
+                "SELECT d.id, d.source_domain, json_extract(d.doc, '$.body'), c.lines FROM (SELECT p.id AS id, "
+                "COUNT(DISTINCT p.key) AS shared, group_concat(coalesce(p.line, -1)) AS lines "
+                f"FROM passage_keys p WHERE p.key IN ({','.join('?' * len(keys))}) "
                 "AND p.id != ? GROUP BY p.id ORDER BY shared DESC, p.id LIMIT ?) c "
                 "JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC, d.id"
             )
             rows = self.conn.execute(sql, [*keys, own_id, limit])
-            out[own_id] = [{"id": i, "source_domain": src, "body": body} for i, src, body in rows]
+            out[own_id] = [
+                {"id": i, "source_domain": src, "body": body, "lines": _lines(lines)}
+                for i, src, body, lines in rows
+            ]
         return out
 
     def add_passage_links(self, links: dict[str, list[tuple[str, str]]]) -> int:
@@ -309,7 +318,10 @@ class EmbeddedIndex:
                 if not row:
                     continue
                 doc = json.loads(row[0])
-                order = [p.text for p in split_passages(doc.get("body") or "")]
+                order = body_order(
+                    doc.get("body") or "",
+                    [*(e["text"] for e in doc.get("shared_passages") or []), *(t for t, _ in additions)],
+                )
                 shared = merge_links(doc.get("shared_passages") or [], additions, order)
                 if shared == (doc.get("shared_passages") or []):
                     continue
@@ -462,7 +474,7 @@ class EmbeddedIndex:
                 )
                 if not doc.duplicate_of:
                     _add_story_doc(conn, doc.id, doc.story_id, doc.sort_date, doc.story_terms)
-                    _add_passage_keys(conn, doc.id, doc.passage_keys)
+                    _add_passage_keys(conn, doc.id, doc.passage_keys, doc.hints.get("passage_lines"))
                     _set_passage_links(conn, doc.id, doc.passage_links)
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
@@ -802,10 +814,17 @@ def _add_stories(conn: sqlite3.Connection) -> None:
             _add_story_doc(conn, doc_id, doc["story_id"], doc.get("sort_date"), doc["story_terms"])
 
 
-def _add_passage_keys(conn: sqlite3.Connection, doc_id: str, keys: list[str]) -> None:
-    """Index a canonical's passage keys: its postings and the keys' document counts."""
+def _add_passage_keys(
+    conn: sqlite3.Connection, doc_id: str, keys: list[str], lines: dict[str, list[int]] | None = None
+) -> None:
+    """Index a canonical's passage keys: its postings (with the body lines each key stands on, when
+    known: `key_lines`) and the keys' document counts."""
     distinct = sorted(set(keys))
-    conn.executemany("INSERT INTO passage_keys VALUES (?,?)", [(k, doc_id) for k in distinct])
+    on = lines or {}
+    conn.executemany(
+        "INSERT INTO passage_keys VALUES (?,?,?)",
+        [(k, doc_id, n) for k in distinct for n in (on.get(k) or [None])],
+    )
     conn.executemany(
         "INSERT INTO passage_df VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET df = df + 1",
         [(k,) for k in distinct],
@@ -814,7 +833,7 @@ def _add_passage_keys(conn: sqlite3.Connection, doc_id: str, keys: list[str]) ->
 
 def _remove_passage_keys(conn: sqlite3.Connection, doc_id: str) -> None:
     """Take a document out of the passage index (replaced, or become a copy)."""
-    keys = [k for (k,) in conn.execute("SELECT key FROM passage_keys WHERE id = ?", (doc_id,))]
+    keys = [k for (k,) in conn.execute("SELECT DISTINCT key FROM passage_keys WHERE id = ?", (doc_id,))]
     conn.executemany("UPDATE passage_df SET df = df - 1 WHERE key = ?", [(k,) for k in keys])
     conn.execute("DELETE FROM passage_keys WHERE id = ?", (doc_id,))
     conn.execute("DELETE FROM passage_links WHERE id = ?", (doc_id,))
@@ -836,12 +855,19 @@ def _add_passages(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
     for rowid, doc_id, raw, duplicate_of in rows:
         doc = Document.from_dict(json.loads(raw))
-        doc.passage_keys = [] if duplicate_of else passage_keys(split_passages(doc.body))
+        lines = {} if duplicate_of else key_lines(split_passages(doc.body))
+        doc.passage_keys = list(lines)
         conn.execute(
             "UPDATE documents SET doc=? WHERE rowid=?", (json.dumps(doc.to_dict(), ensure_ascii=False), rowid)
         )
         if not duplicate_of:
-            _add_passage_keys(conn, doc_id, doc.passage_keys)
+            _add_passage_keys(conn, doc_id, doc.passage_keys, lines)
+
+
+def _lines(concatenated: str) -> list[int] | None:
+    """Return the line numbers of `group_concat(coalesce(line, -1))`; None if one is unknown (-1)."""
+    lines = {int(n) for n in concatenated.split(",")}
+    return None if -1 in lines else sorted(lines)
 
 
 def _facet_key_or_none(value: str | None) -> str | None:

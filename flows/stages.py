@@ -42,9 +42,11 @@ from newsdex.transforms.passages import (
     BOILERPLATE_DOCS,
     Text,
     find_links,
+    key_lines,
     linked_documents,
     merge_links,
     passage_keys,
+    split_lines,
     split_passages,
 )
 from newsdex.transforms.record import Document, RawRecord, Rejection
@@ -620,7 +622,9 @@ def passages_batch(
     own_keys: dict[str, list[str]] = {}
     for doc in originals:
         every = split_passages(doc.body)
-        doc.passage_keys = passage_keys(every)
+        # The index keeps each key's lines (where it can), for this document's turn as a candidate.
+        doc.hints["passage_lines"] = key_lines(every)
+        doc.passage_keys = list(doc.hints["passage_lines"])
         mine = split_passages(doc.body, template) if template else every
         # Without its template lines (if it has any) a document looks up fewer keys.
         own_keys[doc.id] = doc.passage_keys if len(mine) == len(every) else passage_keys(mine)
@@ -637,11 +641,26 @@ def passages_batch(
     # The indexed candidates' template lines too: two sites that republished articles of a third carry
     # its standing line, one of them maybe with a typo the other's exact copy shows to be the template.
     bodies = {c["id"]: c.get("body") or "" for cs in found.values() for c in cs if c["id"] not in texts}
-    template |= template_lines(
-        [k for body in bodies.values() for k in template_candidates(body.split("\n\n")).values()]
-    )
+    # A candidate the index gives with the lines its looked-up keys stand on (`key_lines`) is read on
+    # those lines only, for all the batch's lookups that found it (a pair of near-same passages shares
+    # a key: their first, middle or last words, or a winnowed run); else (no lines kept) whole.
+    lines: dict[str, set[int] | None] = {}
+    for c in (c for cs in found.values() for c in cs if c["id"] in bodies):
+        known = lines.get(c["id"], set())
+        lines[c["id"]] = None if known is None or c.get("lines") is None else known | set(c["lines"])
+    paragraphs = {
+        c_id: bodies[c_id].split("\n\n") if on is None else [bodies[c_id].split("\n")[n] for n in sorted(on)]
+        for c_id, on in lines.items()
+    }
+    template |= template_lines([k for ps in paragraphs.values() for k in template_candidates(ps).values()])
     indexed = {
-        c_id: Text(c_id, source, split_passages(bodies[c_id], template))
+        c_id: Text(
+            c_id,
+            source,
+            split_passages(bodies[c_id], template)
+            if lines[c_id] is None
+            else split_lines(bodies[c_id], lines[c_id] or (), template),
+        )
         for c_id, source in {c["id"]: c.get("source_domain") for cs in found.values() for c in cs}.items()
         if c_id in bodies
     }

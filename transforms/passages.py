@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from newsdex.transforms.text import line_key
@@ -54,6 +54,10 @@ class Passage:
     grams: tuple[int, ...] = ()
     # A whole paragraph (False: a sentence of one, whose runs of words its paragraph has too).
     paragraph: bool = True
+    # The body line (`body.split("\n")`) the passage stands on.
+    line: int = 0
+    # Its runs and words as sets, made when it is first compared as the longer passage of a pair.
+    sets: tuple[frozenset[int], frozenset[str]] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.grams:
@@ -62,14 +66,31 @@ class Passage:
                 self, "grams", tuple(hash(w[i : i + KEY_WORDS]) for i in range(len(w) - KEY_WORDS + 1))
             )
 
+    def as_sets(self) -> tuple[frozenset[int], frozenset[str]]:
+        """Return (its runs, its words) as sets, kept: a passage is compared with many."""
+        if self.sets is None:
+            object.__setattr__(self, "sets", (frozenset(self.grams), frozenset(self.words)))
+        return self.sets  # type: ignore[return-value]
+
 
 def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
     """Return the passages of a body: each paragraph of at least MIN_WORDS words, and each sentence
     of at least MIN_WORDS words of a paragraph with more than one sentence; paragraphs whose
     `line_key` is in `skip` (template lines) give none."""
+    return _split_lines(enumerate(body.split("\n")), skip)
+
+
+def split_lines(body: str, lines: Iterable[int], skip: Container[str] = ()) -> list[Passage]:
+    """Return the passages of the given lines of a body only (`split_passages` of those lines, each
+    passage with its line number in the whole body)."""
+    all_lines = body.split("\n")
+    return _split_lines(((n, all_lines[n]) for n in sorted(set(lines)) if 0 <= n < len(all_lines)), skip)
+
+
+def _split_lines(lines: Iterable[tuple[int, str]], skip: Container[str]) -> list[Passage]:
     out: list[Passage] = []
     seen: set[tuple[str, ...]] = set()
-    for paragraph in body.split("\n"):
+    for line, paragraph in lines:
         paragraph = paragraph.strip()
         if paragraph.count(" ") < MIN_WORDS - 1:
             continue  # under MIN_WORDS words however it is folded
@@ -82,7 +103,7 @@ def split_passages(body: str, skip: Container[str] = ()) -> list[Passage]:
         for n, (piece, piece_words) in enumerate(pieces):
             if len(piece_words) >= MIN_WORDS and piece_words not in seen:
                 seen.add(piece_words)
-                out.append(Passage(piece.strip(), piece_words, paragraph=n == 0))
+                out.append(Passage(piece.strip(), piece_words, paragraph=n == 0, line=line))
     return out
 
 
@@ -114,12 +135,20 @@ def passage_keys(passages: Iterable[Passage]) -> list[str]:
     """Return the distinct lookup keys of a document's passages, sorted (the indexed `passage_keys`):
     each passage's first, middle and last words (a word changed anywhere leaves one), and the winnowed
     keys of each passage (a passage quoted inside other text)."""
-    keys: set[str] = set()
+    return sorted(key_lines(passages))
+
+
+def key_lines(passages: Iterable[Passage]) -> dict[str, list[int]]:
+    """Return {lookup key (`passage_keys`): the body lines whose passages carry it}. The index keeps
+    the lines with the keys, so a candidate found by a key is parsed on those lines only, not whole."""
+    out: dict[str, set[int]] = {}
     for p in passages:
-        keys.update(keys_of(p))
+        keys = set(keys_of(p))
         if p.paragraph:
             keys.update(winnowed_keys(p.words))  # a sentence's runs are its paragraph's
-    return sorted(keys)
+        for key in keys:
+            out.setdefault(key, set()).add(p.line)
+    return {k: sorted(v) for k, v in sorted(out.items())}
 
 
 def matched_words(a: Passage, b: Passage) -> tuple[int, int]:
@@ -128,7 +157,9 @@ def matched_words(a: Passage, b: Passage) -> tuple[int, int]:
     the words the two have in common in order: set lookups where an alignment, difflib's, cost many
     times more)."""
     short, long_ = (a, b) if len(a.words) <= len(b.words) else (b, a)
-    other = set(long_.grams)
+    if short.words == long_.words and short.grams:
+        return len(short.words), len(short.words)  # the same words: reuse as written, the common case
+    other, words_there = long_.as_sets()
     covered = [False] * len(short.words)
     for i, gram in enumerate(short.grams):
         if gram in other:
@@ -137,7 +168,6 @@ def matched_words(a: Passage, b: Passage) -> tuple[int, int]:
         return 0, 0
     # A stretch of up to KEY_WORDS words between runs (or at an end) holds an edit: its words the other
     # passage has count too ("the new bridge" / "the new tunnel": "the new" is common).
-    words_there = set(long_.words)
     in_runs = sum(covered)
     common, gap = in_runs, []
     for word, inside in [*zip(short.words, covered, strict=True), ("", True)]:
@@ -215,6 +245,14 @@ def merge_links(
     rank = {t: i for i, t in enumerate(order)}
     ranked = sorted(table, key=lambda t: (rank.get(t, len(rank)), t))
     return [{"text": t, "documents": sorted(table[t])} for t in ranked]
+
+
+def body_order(body: str, texts: Iterable[str]) -> list[str]:
+    """Return the passage texts in the order they first stand in the body (a paragraph before its
+    first sentence), those not in it left out: the order `split_passages` gives them, without
+    parsing the body (a document that gains links is not re-parsed for their order)."""
+    at = {t: body.find(t) for t in set(texts)}
+    return sorted((t for t, i in at.items() if i >= 0), key=lambda t: (at[t], -len(t), t))
 
 
 def linked_documents(shared: Iterable[Mapping[str, Any]]) -> int:

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from newsdex.connectors.embedded import FTS_BY_ROWID, SCHEMA_VERSION, SORT_DATE, EmbeddedIndex
+from newsdex.transforms.passages import passage_keys, split_passages
 from newsdex.transforms.record import CONTRACT_FIELDS
 from tests.races import racing_runs
 
@@ -210,6 +211,59 @@ def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(tmp_path
         got = index.get(["old", "new"])
         assert got["old"]["shared_passages"] == [{"text": quote, "documents": ["new"]}]
         assert got["new"]["passage_links"] == 1
+    finally:
+        index.close()
+
+
+def test_passage_candidates_come_with_the_lines_their_keys_stand_on_and_older_rows_read_whole(
+    tmp_path: Path,
+) -> None:
+    from newsdex.connectors.embedded import PASSAGES
+    from newsdex.flows.stages import passages_batch
+    from newsdex.transforms.record import Document
+
+    quote = (
+        "The county said the old coastal road would stay closed for repairs until the end of the "
+        "year, after the storm washed part of it away."
+    )
+    other = "Residents of the valley have waited for a crossing since the old ferry stopped running in 1998."
+    body = f"Intro.\n\n{other}\n\n{quote}"
+    old = Document(input={"path": "x"}, id="old", source_domain="one.example", body=body)
+    index = EmbeddedIndex(tmp_path)
+    docs, _, _ = passages_batch([old], index.passage_df, index.passage_candidates)
+    index.write(docs)
+
+    def link(index: EmbeddedIndex, new_id: str) -> tuple[list[int] | None, dict]:
+        new = Document(input={"path": new_id}, id=new_id, source_domain="two.example", body=quote.upper())
+        found = index.passage_candidates([(new_id, passage_keys(split_passages(new.body)))])[new_id]
+        batch, links, _ = passages_batch([new], index.passage_df, index.passage_candidates)
+        return found[0]["lines"], {"new": batch[0].shared_passages, "old": links}
+
+    try:
+        # The quote is line 4 of the body: the candidate is read there only, and links as before.
+        lines, got = link(index, "new")
+        assert lines == [4]
+        assert got == {
+            "new": [{"text": quote.upper(), "documents": ["old"]}],
+            "old": {"old": [(quote, "new")]},
+        }
+    finally:
+        index.close()
+    # As schema 7 left it: postings without lines. The upgrade adds the column; those rows read whole.
+    conn = sqlite3.connect(tmp_path / "index.sqlite")
+    conn.execute("CREATE TABLE old_keys AS SELECT key, id FROM passage_keys")
+    conn.execute("DROP TABLE passage_keys")
+    conn.execute("ALTER TABLE old_keys RENAME TO passage_keys")
+    conn.execute(f"PRAGMA user_version = {PASSAGES}")
+    conn.commit()
+    conn.close()
+    index = EmbeddedIndex(tmp_path)
+    try:
+        assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        lines, got_after = link(index, "newer")
+        assert lines is None
+        assert got_after["new"] == [{"text": quote.upper(), "documents": ["old"]}]
+        assert got_after["old"] == {"old": [(quote, "newer")]}
     finally:
         index.close()
 

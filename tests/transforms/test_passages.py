@@ -8,12 +8,15 @@ from newsdex.transforms.passages import (
     MIN_WORDS,
     Passage,
     Text,
+    body_order,
     find_links,
+    key_lines,
     keys_of,
     linked_documents,
     merge_links,
     passage_keys,
     same_passage,
+    split_lines,
     split_passages,
 )
 from newsdex.transforms.text import line_key
@@ -77,6 +80,36 @@ def test_passage_keys_are_sorted_distinct_and_stable() -> None:
     keys = passage_keys(split_passages(f"{QUOTE}\n\n{OTHER}"))
     assert keys == sorted(set(keys)) and keys == passage_keys(split_passages(f"{QUOTE}\n\n{OTHER}"))
     assert passage_keys(split_passages("short one")) == []
+
+
+def test_each_key_knows_its_lines_and_a_candidate_read_on_them_links_as_the_whole_does() -> None:
+    body = f"Headline words only\n\n{OTHER}\n\n{QUOTE} It rained all day in the valley.\n\n{QUOTE}"
+    every = split_passages(body)
+    lines = key_lines(every)
+    assert list(lines) == passage_keys(every)
+    # Lines are body.split("\n") numbers: the passage paragraphs stand on lines 2 and 4 (line 6, the
+    # quote again, is line 4's first sentence: a passage is kept once, where it first stands).
+    assert {n for ns in lines.values() for n in ns} == {2, 4}
+    assert [p.line for p in every] == [2, 4, 4]
+    quoting = Text("b", "two.example", split_passages(f"As reported: {QUOTE.lower()}"))
+    wanted = sorted({n for k in passage_keys(quoting.passages) for n in lines.get(k, [])})
+    assert wanted == [4]
+    part = split_lines(body, wanted)
+    assert [p.text for p in part] == [p.text for p in every if p.line == 4]
+    whole = find_links(quoting, [Text("a", "one.example", every)])
+    assert whole and find_links(quoting, [Text("a", "one.example", part)]) == whole
+    # Lines past the body's end are no lines; none asked, no passages.
+    assert split_lines(body, [99]) == [] and split_lines(body, []) == []
+
+
+def test_body_order_is_the_split_order_without_parsing() -> None:
+    body = f"{OTHER}\n\n{QUOTE} {OTHER.upper()} It rained.\n\n{QUOTE}\n\nAnd {OTHER.lower()}"
+    texts = [p.text for p in split_passages(body)]
+    # OTHER; the paragraph and its first sentence (the second folds to OTHER's words, and line 4 to
+    # the first sentence's: each is kept once); the last line.
+    assert len(texts) == 4
+    assert body_order(body, reversed(texts)) == texts
+    assert body_order(body, [texts[3], "not in the body at all", texts[1]]) == [texts[1], texts[3]]
 
 
 def test_find_links_skips_itself_and_its_own_source() -> None:
