@@ -198,6 +198,8 @@ class ElasticIndex:
     """The pipeline's sink and the search backend on Elasticsearch (or an API-compatible server)."""
 
     name = "elasticsearch"
+    # `search --by-story` is one request with field collapsing on `story_id` (connectors/stories.py).
+    collapses = True
     # The flow writes batch k in the background while it works on batch k+1 (flows/writer.py).
     background_writes = True
     # Canonicals of this run kept in memory for dedup until a refresh makes them searchable.
@@ -916,14 +918,23 @@ class ElasticIndex:
         include_duplicates: bool = False,
         facet_size: int = 10,
         offset: int = 0,
+        collapse: str | None = None,
     ) -> dict[str, Any]:
-        """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape)."""
+        """Return {total, hits, facets} (connectors/hits.py: the query language, checks and shape).
+        With `collapse` (a keyword field: `story_id`), one hit per value of the field, the best-ranked,
+        and `groups`: how many values the hits have (a cardinality count, exact to 40,000)."""
         request = search_request(query, filters, limit, include_duplicates, facet_size, offset)
+        aggs = self._facet_aggs(request.facet_size)
+        extra: dict[str, Any] = {}
+        if collapse:
+            extra["collapse"] = {"field": collapse}
+            aggs["_groups"] = {"cardinality": {"field": collapse, "precision_threshold": 40000}}
         body = self._call(
             self.es.search,
             index=self.read_alias,
             query=self._query(request),
-            aggs=self._facet_aggs(request.facet_size),
+            aggs=aggs,
+            **extra,
             highlight={
                 "fields": {
                     "body": {
@@ -948,6 +959,7 @@ class ElasticIndex:
             fragments = (hit.get("highlight") or {}).get("body") or [src.get("body", "")[:160]]
             hits.append(search_hit(src, hit.get("_score") if ranked else None, fragments[0]))
         facets: dict[str, list[list[Any]]] = {}
+        groups = (body.get("aggregations") or {}).pop("_groups", None)
         for name, agg in body.get("aggregations", {}).items():
             buckets = agg.get("buckets", [])
             if name == "shared_passages":
@@ -963,7 +975,10 @@ class ElasticIndex:
                 facets[name] = [[b["key"], b["doc_count"]] for b in buckets]
                 facets[name] = facets[name][: request.facet_size]
         best = body["hits"].get("max_score") if ranked and request.offset else None
-        return search_result(body["hits"]["total"]["value"], hits, facets, request.offset, best)
+        result = search_result(body["hits"]["total"]["value"], hits, facets, request.offset, best)
+        if groups is not None:
+            result["groups"] = int(groups["value"])
+        return result
 
     @staticmethod
     def _query(request: SearchRequest) -> dict[str, Any]:

@@ -154,14 +154,23 @@ def search_by_story(
     outlets and its other members' titles and sources; `total` counts hits, `stories` the stories."""
     from newsdex.connectors.hits import MAX_LIMIT
 
-    wide = min(MAX_LIMIT, max(limit * BY_STORY_FACTOR, BY_STORY_MIN))
-    result = index.search(query, filters, limit=wide, include_duplicates=include_duplicates)
-    seen: dict[str, dict[str, Any]] = {}
-    for hit in result["hits"]:
-        key = hit.get("story_id") or hit["id"]
-        if key not in seen:
-            seen[key] = hit
-    hits = list(seen.values())[:limit]
+    if getattr(index, "collapses", False):
+        # Elasticsearch: one request, collapsed on story_id by the server (every indexed document
+        # has one: the story stage gives each canonical a story and each copy its canonical's).
+        result = index.search(
+            query, filters, limit=limit, include_duplicates=include_duplicates, collapse="story_id"
+        )
+        hits, stories = result["hits"], result.get("groups", len(result["hits"]))
+    else:
+        # Embedded: the best-ranked hit of each story among the first `wide` hits.
+        wide = min(MAX_LIMIT, max(limit * BY_STORY_FACTOR, BY_STORY_MIN))
+        result = index.search(query, filters, limit=wide, include_duplicates=include_duplicates)
+        seen: dict[str, dict[str, Any]] = {}
+        for hit in result["hits"]:
+            key = hit.get("story_id") or hit["id"]
+            if key not in seen:
+                seen[key] = hit
+        hits, stories = list(seen.values())[:limit], len(seen)
     for rank, hit in enumerate(hits, start=1):
         hit["rank"] = rank
         members = index.story_documents(hit["story_id"]) if hit.get("story_id") else []
@@ -173,4 +182,4 @@ def search_by_story(
                 {"id": m["id"], "title": m.get("title"), "source": m.get("source_domain")} for m in others
             ],
         }
-    return {"total": result["total"], "stories": len(seen), "hits": hits, "facets": result["facets"]}
+    return {"total": result["total"], "stories": stories, "hits": hits, "facets": result["facets"]}

@@ -448,3 +448,43 @@ def test_a_copy_of_a_document_the_server_refuses_becomes_the_canonical(
     index.refresh()
     [hit] = index.es.search(index=es_env["prefix"], query={"match_all": {}})["hits"]["hits"]
     assert hit["_source"]["url"] == "https://third.example/same" and hit["_source"]["duplicate_of"] is None
+
+
+def test_search_collapses_on_story_id_on_the_server(es_env: dict[str, str]) -> None:
+    from newsdex.connectors.stories import search_by_story
+
+    docs = []
+    for n, (story, words) in enumerate(
+        [
+            ("s-flood", "flood river dam"),
+            ("s-flood", "flood river levee"),
+            ("s-flood", "flood town"),
+            ("s-derby", "derby river match"),
+            ("s-fair", "fair town river"),
+        ]
+    ):
+        doc = Document(input={"path": "x", "line": n}, id=f"d{n}", url=f"https://e{n}.example/a", body=words)
+        doc.title, doc.source_domain, doc.story_id = words.title(), f"e{n}.example", story
+        docs.append(doc)
+    index = _index(es_env)
+    index.write(docs)
+    index.finish()
+    index.refresh()
+    # The server sends one hit per story (not all four and a grouping here): `limit` stories, and
+    # `groups` counts the stories of all the hits.
+    collapsed = index.search("river", {}, limit=2, collapse="story_id")
+    assert collapsed["total"] == 4 and collapsed["groups"] == 3  # "flood town" has no "river"
+    assert len(collapsed["hits"]) == 2 and len({h["story_id"] for h in collapsed["hits"]}) == 2
+    every = index.search("river", {}, limit=10, collapse="story_id")
+    assert sorted(h["story_id"] for h in every["hits"]) == ["s-derby", "s-fair", "s-flood"]
+    # The story's hit is its best-ranked member, the one the uncollapsed search ranks first.
+    plain = index.search("river", {}, limit=10)["hits"]
+    first = next(h["id"] for h in plain if h["story_id"] == "s-flood")
+    assert next(h["id"] for h in every["hits"] if h["story_id"] == "s-flood") == first
+    by_story = search_by_story(index, "river", {}, 10)
+    assert by_story["stories"] == 3 and [h["id"] for h in by_story["hits"]] == [
+        h["id"] for h in every["hits"]
+    ]
+    flood = next(h for h in by_story["hits"] if h["story_id"] == "s-flood")
+    assert flood["story"]["documents"] == 3 and flood["story"]["outlets"] == 3
+    index.close()

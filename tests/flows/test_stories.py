@@ -148,6 +148,7 @@ def test_search_by_story_shows_one_hit_per_story(indexes: dict[str, Any], backen
     out = _cli(indexes, backend, "search", "Lindau OR derby", "--by-story", "--json")
     stories = [h["story_id"] for h in out["hits"]]
     assert len(stories) == len(set(stories)) == 3  # the flood, the derby, the warning before the flood
+    assert out["stories"] == 3  # Elasticsearch: collapsed and counted by the server
     flood = next(h for h in out["hits"] if h["story_id"] == docs[FLOOD[0]["url"]]["story_id"])
     assert flood["story"]["documents"] == 6 and flood["story"]["outlets"] == 5
     assert {o["source"] for o in flood["story"]["others"]} >= {"dailyalpine.example", "bodensee-post.example"}
