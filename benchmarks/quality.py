@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from multiprocessing import Pool
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,10 @@ def _ours_text_styles(args: tuple[str, str, str | None]) -> dict[str, str]:
 
 
 def _map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
-    with Pool(workers) as pool:
+    # Spawned, not forked: the caller may hold threads (Prefect's event loop in the quality gate's
+    # test process), and a forked worker can inherit a lock such a thread held and hang the pool
+    # (seen once in CI: one worker dead, the other waiting on the task queue's lock forever).
+    with get_context("spawn").Pool(workers) as pool:
         return pool.map(fn, items, chunksize=4)
 
 
