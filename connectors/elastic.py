@@ -37,7 +37,7 @@ from newsdex.connectors.hits import (
 from newsdex.errors import UsageError
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.passages import MAX_CANDIDATES as PASSAGE_CANDIDATES
-from newsdex.transforms.passages import body_order, linked_documents, merge_links
+from newsdex.transforms.passages import add_links, linked_documents
 from newsdex.transforms.record import Document, Rejection
 from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS
 
@@ -704,11 +704,7 @@ class ElasticIndex:
             doc = current.get(doc_id)
             if not doc or doc.get("duplicate_of"):
                 continue
-            order = body_order(
-                doc.get("body") or "",
-                [*(e["text"] for e in doc.get("shared_passages") or []), *(t for t, _ in additions)],
-            )
-            shared = merge_links(doc.get("shared_passages") or [], additions, order)
+            shared = add_links(doc, additions)
             if shared == (doc.get("shared_passages") or []):
                 continue
             fields = {"shared_passages": shared, "passage_links": linked_documents(shared)}

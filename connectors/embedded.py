@@ -28,7 +28,7 @@ from newsdex.connectors.hits import (
 from newsdex.connectors.state import connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.passages import MAX_CANDIDATES as PASSAGE_CANDIDATES
-from newsdex.transforms.passages import body_order, key_lines, linked_documents, merge_links, split_passages
+from newsdex.transforms.passages import add_links, key_lines, linked_documents, split_passages
 from newsdex.transforms.record import Document
 from newsdex.transforms.stories import MAX_CANDIDATES, STORY_DAYS, new_story_id, story_terms
 
@@ -318,11 +318,7 @@ class EmbeddedIndex:
                 if not row:
                     continue
                 doc = json.loads(row[0])
-                order = body_order(
-                    doc.get("body") or "",
-                    [*(e["text"] for e in doc.get("shared_passages") or []), *(t for t, _ in additions)],
-                )
-                shared = merge_links(doc.get("shared_passages") or [], additions, order)
+                shared = add_links(doc, additions)
                 if shared == (doc.get("shared_passages") or []):
                     continue
                 doc["shared_passages"] = shared

@@ -648,11 +648,9 @@ def passages_batch(
     for c in (c for cs in found.values() for c in cs if c["id"] in bodies):
         known = lines.get(c["id"], set())
         lines[c["id"]] = None if known is None or c.get("lines") is None else known | set(c["lines"])
-    paragraphs = {
-        c_id: bodies[c_id].split("\n\n") if on is None else [bodies[c_id].split("\n")[n] for n in sorted(on)]
-        for c_id, on in lines.items()
-    }
-    template |= template_lines([k for ps in paragraphs.values() for k in template_candidates(ps).values()])
+    template |= template_lines(
+        [k for c_id, on in lines.items() for k in template_candidates(_read_on(bodies[c_id], on)).values()]
+    )
     indexed = {
         c_id: Text(
             c_id,
@@ -685,6 +683,15 @@ def passages_batch(
         doc.passage_links = linked_documents(doc.shared_passages)
         counts["documents_with_shared_passages"] += bool(doc.passage_links)
     return docs, partner, counts
+
+
+def _read_on(body: str, lines: set[int] | None) -> list[str]:
+    """Return the paragraphs of a candidate's body that passage matching reads: the given lines, or
+    (None) every paragraph."""
+    if lines is None:
+        return body.split("\n\n")
+    every = body.split("\n")
+    return [every[n] for n in sorted(lines) if 0 <= n < len(every)]
 
 
 def reconcile_passages(

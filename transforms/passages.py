@@ -255,6 +255,15 @@ def body_order(body: str, texts: Iterable[str]) -> list[str]:
     return sorted((t for t, i in at.items() if i >= 0), key=lambda t: (at[t], -len(t), t))
 
 
+def add_links(doc: Mapping[str, Any], additions: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Return an indexed document's `shared_passages` (a contract dict) with links added, its entries
+    in body order (`merge_links`, `body_order`)."""
+    additions = list(additions)
+    current = doc.get("shared_passages") or []
+    texts = [*(e["text"] for e in current), *(t for t, _ in additions)]
+    return merge_links(current, additions, body_order(doc.get("body") or "", texts))
+
+
 def linked_documents(shared: Iterable[Mapping[str, Any]]) -> int:
     """Return how many distinct other documents a document shares passages with."""
     return len({d for entry in shared for d in entry.get("documents") or []})

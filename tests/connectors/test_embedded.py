@@ -180,27 +180,40 @@ def test_pages_of_hits_rank_on_from_the_offset_with_scores_relative_to_the_best_
         index.close()
 
 
+COASTAL_ROAD = (
+    "The county said the old coastal road would stay closed for repairs until the end of the "
+    "year, after the storm washed part of it away."
+)
+
+
+def _as_written_by(data_dir: Path, version: int, *statements: str) -> None:
+    """Make the index file look as an earlier schema `version` wrote it (the statements undo what came later)."""
+    conn = sqlite3.connect(data_dir / "index.sqlite")
+    for sql in statements:
+        conn.execute(sql)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+
+
 def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(tmp_path: Path) -> None:
     from newsdex.connectors.embedded import PASSAGES
     from newsdex.flows.stages import passages_batch
     from newsdex.transforms.record import Document
 
-    quote = (
-        "The county said the old coastal road would stay closed for repairs until the end of the "
-        "year, after the storm washed part of it away."
-    )
+    quote = COASTAL_ROAD
     old = Document(input={"path": "x"}, id="old", source_domain="one.example", body=f"Intro.\n\n{quote}")
     index = EmbeddedIndex(tmp_path)
     index.write([old])
     index.close()
     # As schema 6 left it: no passage keys in the documents, empty passage tables.
-    conn = sqlite3.connect(tmp_path / "index.sqlite")
-    conn.execute("UPDATE documents SET doc = json_remove(doc, '$.passage_keys')")
-    conn.execute("DELETE FROM passage_keys")
-    conn.execute("DELETE FROM passage_df")
-    conn.execute(f"PRAGMA user_version = {PASSAGES - 1}")
-    conn.commit()
-    conn.close()
+    _as_written_by(
+        tmp_path,
+        PASSAGES - 1,
+        "UPDATE documents SET doc = json_remove(doc, '$.passage_keys')",
+        "DELETE FROM passage_keys",
+        "DELETE FROM passage_df",
+    )
     index = EmbeddedIndex(tmp_path)
     try:
         assert index.get(["old"])["old"]["passage_keys"]
@@ -222,10 +235,7 @@ def test_passage_candidates_come_with_the_lines_their_keys_stand_on_and_older_ro
     from newsdex.flows.stages import passages_batch
     from newsdex.transforms.record import Document
 
-    quote = (
-        "The county said the old coastal road would stay closed for repairs until the end of the "
-        "year, after the storm washed part of it away."
-    )
+    quote = COASTAL_ROAD
     other = "Residents of the valley have waited for a crossing since the old ferry stopped running in 1998."
     body = f"Intro.\n\n{other}\n\n{quote}"
     old = Document(input={"path": "x"}, id="old", source_domain="one.example", body=body)
@@ -250,13 +260,13 @@ def test_passage_candidates_come_with_the_lines_their_keys_stand_on_and_older_ro
     finally:
         index.close()
     # As schema 7 left it: postings without lines. The upgrade adds the column; those rows read whole.
-    conn = sqlite3.connect(tmp_path / "index.sqlite")
-    conn.execute("CREATE TABLE old_keys AS SELECT key, id FROM passage_keys")
-    conn.execute("DROP TABLE passage_keys")
-    conn.execute("ALTER TABLE old_keys RENAME TO passage_keys")
-    conn.execute(f"PRAGMA user_version = {PASSAGES}")
-    conn.commit()
-    conn.close()
+    _as_written_by(
+        tmp_path,
+        PASSAGES,
+        "CREATE TABLE old_keys AS SELECT key, id FROM passage_keys",
+        "DROP TABLE passage_keys",
+        "ALTER TABLE old_keys RENAME TO passage_keys",
+    )
     index = EmbeddedIndex(tmp_path)
     try:
         assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
