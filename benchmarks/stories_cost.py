@@ -118,7 +118,12 @@ def measure(
                     started = time.perf_counter()
                     if not skip_stories:
                         batch, merges, _ = stages.story_batch(
-                            batch, index.story_df, index.story_candidates, index.get, index.story_merges
+                            batch,
+                            index.story_df,
+                            index.story_candidates,
+                            index.get,
+                            index.story_merges,
+                            index.story_spans,
                         )
                         if merges:
                             index.merge_stories(merges, "bench")
@@ -161,7 +166,12 @@ def measure(
             sample = [d.id for d in random.Random(3).sample(docs[:done], min(CHECK_SAMPLE, done))]
             started = time.perf_counter()
             merges = stages.reconcile_stories(
-                sample, index.get, index.story_df, index.story_candidates, index.story_merges
+                sample,
+                index.get,
+                index.story_df,
+                index.story_candidates,
+                index.story_merges,
+                index.story_spans,
             )
             links = stages.reconcile_passages(sample, index.get, index.passage_df, index.passage_candidates)
             out["end_of_run_check_ms_per_document_at_risk"] = round(

@@ -70,6 +70,14 @@ class MemoryIndex:
     def story_merges(self, ids: Any) -> dict[str, str]:
         return {i: self.merges[i] for i in ids if i in self.merges}
 
+    def story_spans(self, ids: Any) -> dict[str, stories.Span]:
+        wanted, out = set(ids), {}
+        for doc in self.docs.values():
+            if doc["story_id"] in wanted:
+                span = stories.doc_span(doc["sort_date"], doc["published_at"])
+                out[doc["story_id"]] = stories.join_spans(out.get(doc["story_id"]), span)
+        return out
+
     def write(self, docs: list[Document]) -> None:
         for doc in docs:
             if doc.duplicate_of or doc.id in self.docs:
@@ -117,7 +125,7 @@ def replay(exported: list[dict[str, Any]]) -> MemoryIndex:
             for d in exported[i : i + BATCH]
         ]
         docs, merges, _, *rest = stages.story_batch(
-            docs, index.story_df, index.story_candidates, index.get, index.story_merges
+            docs, index.story_df, index.story_candidates, index.get, index.story_merges, index.story_spans
         )
         unsettled.extend(rest[0] if rest else [d.id for d in docs])
         index.write(docs)
@@ -125,7 +133,9 @@ def replay(exported: list[dict[str, Any]]) -> MemoryIndex:
             index.merge_stories(merges)
     check = CHECK(exported, unsettled)
     index.merge_stories(
-        stages.reconcile_stories(check, index.get, index.story_df, index.story_candidates, index.story_merges)
+        stages.reconcile_stories(
+            check, index.get, index.story_df, index.story_candidates, index.story_merges, index.story_spans
+        )
     )
     return index
 

@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -870,6 +870,43 @@ class ElasticIndex:
         body = self._call(self.es.mget, index=self.merges_index, ids=ids)
         return {d["_id"]: d["_source"]["merged_into"] for d in body["docs"] if d.get("found")}
 
+    def story_spans(self, story_ids: Iterable[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """Return {story id: (first publication date, last, earliest time an undated member was seen)}
+        over the canonical members of those of these stories that have any (transforms/stories.py `Span`)."""
+        ids = sorted(set(story_ids))
+        out: dict[str, tuple[str | None, str | None, str | None]] = {}
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i : i + 1000]
+            undated = {"bool": {"must_not": [{"exists": {"field": "published_at"}}]}}
+            body = self._call(
+                self.es.search,
+                index=self.read_alias,
+                query={
+                    "bool": {
+                        "filter": [{"terms": {"story_id": chunk}}],
+                        "must_not": [{"exists": {"field": "duplicate_of"}}],
+                    }
+                },
+                aggs={
+                    "stories": {
+                        "terms": {"field": "story_id", "size": len(chunk)},
+                        "aggs": {
+                            "first": {"min": {"field": "published_at"}},
+                            "last": {"max": {"field": "published_at"}},
+                            "undated": {"filter": undated, "aggs": {"seen": {"min": {"field": "sort_date"}}}},
+                        },
+                    }
+                },
+                size=0,
+            )
+            for b in body["aggregations"]["stories"]["buckets"]:
+                out[b["key"]] = (
+                    _iso_ms(b["first"]["value"]),
+                    _iso_ms(b["last"]["value"]),
+                    _iso_ms(b["undated"]["seen"]["value"]),
+                )
+        return out
+
     def story_documents(self, story_id: str) -> list[dict[str, Any]]:
         """Return every document of the story (copies included), oldest first."""
         docs = [
@@ -1109,3 +1146,10 @@ def _day_range(field: str, first: str | None, last: str | None) -> dict[str, Any
         # Up to the end of that day: the next day, excluded (no rounding rules involved).
         days["lt"] = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
     return {"range": {field: days}}
+
+
+def _iso_ms(value: float | None) -> str | None:
+    """Return an aggregation's date (milliseconds since the epoch; None when no document has one) as ISO UTC."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -401,6 +401,16 @@ class EmbeddedIndex:
         sql = "SELECT story_id, merged_into FROM story_merges WHERE story_id IN ({})"
         return dict(_rows_in(self.conn, sql, story_ids))
 
+    def story_spans(self, story_ids: Iterable[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """Return {story id: (first publication date, last, earliest time an undated member was seen)}
+        over the canonical members of those of these stories that have any (transforms/stories.py `Span`)."""
+        sql = (
+            "SELECT s.story_id, MIN(d.published_at), MAX(d.published_at), "
+            "MIN(CASE WHEN d.published_at IS NULL THEN s.sort_date END) FROM story_docs s "
+            "JOIN documents d ON d.id = s.id WHERE s.story_id IN ({}) GROUP BY s.story_id"
+        )
+        return {sid: (first, last, seen) for sid, first, last, seen in _rows_in(self.conn, sql, story_ids)}
+
     def story_documents(self, story_id: str) -> list[dict[str, Any]]:
         """Return every document of the story (copies included), oldest first."""
         rows = self.conn.execute(

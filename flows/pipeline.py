@@ -150,7 +150,7 @@ def enrich_task(
 def stories_task(docs: list[Document], index: Any) -> tuple[list[Document], Any]:
     """Give every document its story: join the most similar indexed or batch story, else found one."""
     docs, merges, counts = stages.story_batch(
-        docs, index.story_df, index.story_candidates, index.get, index.story_merges
+        docs, index.story_df, index.story_candidates, index.get, index.story_merges, index.story_spans
     )
     if merges:
         index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -208,7 +208,7 @@ def reconcile_stories_task(ids: list[str], index: Any) -> int:
     """Merge the stories of this run's documents that the finished index shows to be one; return how many."""
     index.refresh()
     merges = stages.reconcile_stories(
-        ids, index.get, index.story_df, index.story_candidates, index.story_merges
+        ids, index.get, index.story_df, index.story_candidates, index.story_merges, index.story_spans
     )
     return index.merge_stories(merges, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) if merges else 0
 

@@ -54,11 +54,15 @@ from newsdex.transforms.stories import (
     SAME_STORY,
     STORY_DAYS,
     Member,
+    Span,
     assign_stories,
+    doc_span,
+    join_spans,
     new_story_id,
     rare_terms,
     resolve,
     similarity,
+    story_group,
     story_terms,
     time_gap,
     vector,
@@ -464,6 +468,7 @@ def story_batch(
     story_candidates: Callable[[list[StoryLookup]], dict[str, list[dict[str, Any]]]],
     canonical_docs: Callable[[list[str]], dict[str, dict[str, Any]]],
     story_merges: Callable[[list[str]], dict[str, str]],
+    story_spans: Callable[[list[str]], dict[str, Span]],
 ) -> tuple[list[Document], dict[str, str], Counter[str]]:
     """Give every document its `story_id`; return the batch, the story merges it implies, and counts.
 
@@ -511,7 +516,8 @@ def story_batch(
         for own, cs in found.items()
     }
     members = [Member(d.id, "", d.story_terms, d.sort_date, d.published_at) for d in originals]
-    result = assign_stories(members, candidates, df, n_docs)
+    spans = story_spans(sorted({m.story_id for ms in candidates.values() for m in ms}))
+    result = assign_stories(members, candidates, df, n_docs, spans=spans)
     counts: Counter[str] = Counter()
     for doc in originals:
         doc.story_id = result.stories[doc.id]
@@ -535,6 +541,7 @@ def reconcile_stories(
     story_df: Callable[[list[str]], tuple[int, dict[str, int]]],
     story_candidates: Callable[[list[StoryLookup]], dict[str, list[dict[str, Any]]]],
     story_merges: Callable[[list[str]], dict[str, str]],
+    story_spans: Callable[[list[str]], dict[str, Span]],
     chunk: int = 200,
 ) -> dict[str, str]:
     """Return {absorbed story: kept story}: stories of this run's documents that the finished index
@@ -565,9 +572,17 @@ def reconcile_stories(
         )
         known.update(merges)
         vectors: dict[str, dict[str, float]] = {}
+        owns = {d["id"]: resolve(d.get("story_id") or new_story_id(d["id"]), known) for d in docs}
+        stories = {
+            resolve(c.get("story_id") or new_story_id(c["id"]), known) for cs in found.values() for c in cs
+        }
+        spans = story_spans(sorted(stories | set(owns.values())))
         for doc in docs:
             mine = _cached_vector(vectors, doc, df, n_docs)
+            matched: dict[str, float] = {}
             for other in found.get(doc["id"], []):
+                if other["id"] == doc["id"]:
+                    continue
                 apart = time_gap(
                     doc.get("sort_date"),
                     doc.get("published_at"),
@@ -576,13 +591,23 @@ def reconcile_stories(
                 )
                 if apart > STORY_DAYS:
                     continue
-                if similarity(mine, _cached_vector(vectors, other, df, n_docs)) < SAME_STORY:
-                    continue
-                a = resolve(doc.get("story_id") or new_story_id(doc["id"]), known)
-                b = resolve(other.get("story_id") or new_story_id(other["id"]), known)
-                if a != b:
-                    keep, drop = sorted((a, b))
+                score = similarity(mine, _cached_vector(vectors, other, df, n_docs))
+                if score >= SAME_STORY:
+                    story = resolve(other.get("story_id") or new_story_id(other["id"]), known)
+                    matched[story] = max(score, matched.get(story, 0.0))
+            # The document's story is one with the stories it matches whose spans can be within the
+            # days of it (story_group), its own story first.
+            own = resolve(owns[doc["id"]], known)
+            spans[own] = join_spans(spans.get(own), doc_span(doc.get("sort_date"), doc.get("published_at")))
+            order = [own, *sorted((s for s in matched if s != own), key=lambda s: (-matched[s], s))]
+            group = story_group(order, spans, STORY_DAYS)
+            keep = min(group)
+            for drop in group:
+                if drop != keep:
                     merges[drop] = known[drop] = keep
+            spans[keep] = join_spans(*(spans.get(story) for story in group))
+            for absorbed, kept in list(merges.items()):
+                merges[absorbed] = known[absorbed] = resolve(kept, known)
     return {old: resolve(new, merges) for old, new in merges.items()}
 
 

@@ -23,8 +23,9 @@ Candidates come from the index, never from all pairs: the LOOKUP_TERMS rarest te
 can have been published within STORY_DAYS of it (`time_gap`: a document without a publication
 date can have been published at any time up to when it was first seen).
 A document joins the story of its most similar candidate scoring SAME_STORY or more; when it
-scores that high with members of two stories, they are one story: the merge keeps the older id
-(the smaller one, so every order of work keeps the same) and the other is recorded to resolve to it.
+scores that high with members of two stories whose matched members can have been published within
+STORY_DAYS of each other (`story_group`), they are one story: the merge keeps the older id (the
+smaller one, so every order of work keeps the same) and the other is recorded to resolve to it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ ENTITY_PREFIX = "@"
 # Stop words of these languages are left out (spaCy's lists, a data file of the installed package).
 STOPWORD_LANGUAGES = ("en", "de", "es", "fr", "it", "nl", "pt", "pl", "tr", "ru", "ar")
 DIGITS = re.compile(r"^\d+$")
+# Every document frequency counts this many background texts of PRIOR_WORDS words too (a title and a
+# lead), with each term's count from general word frequencies (transforms/data/story_prior.tsv,
+# built by benchmarks/story_prior.py): a small index then still knows common words from rare ones.
+PRIOR_DOCS = 100
+PRIOR_WORDS = LEAD_WORDS + 10
 
 
 @cache
@@ -85,6 +91,21 @@ def stop_words() -> frozenset[str]:
         module_spec.loader.exec_module(module)  # this file alone, not its package
         found.update(line_key(w) for w in module.STOP_WORDS)
     return frozenset(found)
+
+
+@cache
+def prior() -> dict[str, float]:
+    """Return the background document count of each story term (transforms/data/story_prior.tsv;
+    a term not in it has 0), loaded once per process."""
+    from importlib import resources
+
+    text = resources.files("newsdex.transforms").joinpath("data/story_prior.tsv").read_text("utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            term, count = line.split("\t")
+            out[term] = float(count)
+    return out
 
 
 def story_terms(
@@ -133,11 +154,14 @@ class Vector(dict[str, float]):
 
 def vector(terms: Iterable[str], df: Mapping[str, int], n_docs: int) -> Vector:
     """Return the TF-IDF vector of the terms (log tf, smoothed idf; a term unseen has df 0), its
-    words and its names each of unit length."""
+    words and its names each of unit length. Document frequencies count PRIOR_DOCS background texts
+    too (`prior`; names have none there)."""
     words: dict[str, float] = {}
     names: dict[str, float] = {}
+    background = prior()
+    total = n_docs + PRIOR_DOCS + 1
     for t, n in Counter(terms).items():
-        w = (1 + math.log(n)) * math.log((n_docs + 1) / (df.get(t, 0) + 1))
+        w = (1 + math.log(n)) * math.log(total / (df.get(t, 0) + background.get(t, 0.0) + 1))
         if w > 0:
             (names if t[:1] == ENTITY_PREFIX else words)[t] = w
     out = Vector()
@@ -197,6 +221,46 @@ def days_apart(a: str | None, b: str | None) -> float | None:
     return abs((first - second).total_seconds()) / 86400
 
 
+# What the dates say about when a story (or a document) was published: the first and last
+# publication date of its dated members, and the earliest time one of its undated members was seen
+# (an undated document was published at some time until then). None where nothing says.
+Span = tuple[str | None, str | None, str | None]
+
+
+def doc_span(seen: str | None, published: str | None) -> Span:
+    """Return the span of one document: its publication date, else the time it was first seen as a bound."""
+    return (published, published, None) if published else (None, None, seen)
+
+
+def join_spans(*spans: Span | None) -> Span:
+    """Return the span of the stories together."""
+    known = [s for s in spans if s]
+
+    def pick(i: int, choose: Any) -> str | None:
+        values = [s[i] for s in known if s[i]]
+        return choose(values, key=lambda v: _moment(v) or datetime.min) if values else None
+
+    return (pick(0, min), pick(1, max), pick(2, min))
+
+
+def span_gap(a: Span | None, b: Span | None) -> float:
+    """Return the fewest days that can lie between the publications of two spans (0 when they can meet):
+    a dated member of one after the other's last dated member or before its first, or after the
+    time an undated member of the other was already seen."""
+    if not a or not b:
+        return 0.0
+    gaps = [0.0]
+    for x, y in ((a, b), (b, a)):
+        x_first = _moment(x[0])
+        if x_first is None:
+            continue
+        for bound in (y[1], y[2]):  # y's last publication, y's undated bound
+            moment = _moment(bound)
+            if moment is not None:
+                gaps.append((x_first - moment).total_seconds() / 86400)
+    return max(gaps)
+
+
 def time_gap(
     a_seen: str | None, a_published: str | None, b_seen: str | None, b_published: str | None
 ) -> float:
@@ -208,14 +272,7 @@ def time_gap(
     Mentioned dates bound nothing (a report mentions history and appointments to come) and are
     not used. 0 when the two can be simultaneous.
     """
-    a_last, b_last = _moment(a_published or a_seen), _moment(b_published or b_seen)
-    a_first, b_first = _moment(a_published), _moment(b_published)
-    gaps = [0.0]
-    if a_first is not None and b_last is not None:
-        gaps.append((a_first - b_last).total_seconds() / 86400)
-    if b_first is not None and a_last is not None:
-        gaps.append((b_first - a_last).total_seconds() / 86400)
-    return max(gaps)
+    return span_gap(doc_span(a_seen, a_published), doc_span(b_seen, b_published))
 
 
 def explain(
@@ -268,20 +325,39 @@ def resolve(story_id: str, merges: Mapping[str, str]) -> str:
     return story_id
 
 
+def story_group(order: list[str], spans: Mapping[str, Span], days: float = STORY_DAYS) -> list[str]:
+    """Return the stories of `order` (the document's own or best story first, then the others it
+    matches) that are one story: each joins when its span can lie within `days` of the stories joined
+    so far. A document without a date can match two reports a year apart (an early warning and the
+    event itself): those are two stories, not one, and it joins the first only."""
+    group = [order[0]]
+    joined = spans.get(order[0])
+    for story in order[1:]:
+        if story not in group and span_gap(joined, spans.get(story)) <= days:
+            group.append(story)
+            joined = join_spans(joined, spans.get(story))
+    return group
+
+
 def assign_stories(
     batch: list[Member],
     candidates: Mapping[str, list[Member]],
     df: Mapping[str, int],
     n_docs: int,
     days: float = STORY_DAYS,
+    spans: Mapping[str, Span] | None = None,
 ) -> Assignment:
     """Return the story of each batch document (given in order) and the merges it implies.
 
     `candidates[id]` are indexed documents found for it (with their current story ids); earlier
     documents of the batch are candidates of the later ones through an in-memory inverted index.
-    A document whose best match scores under SAME_STORY founds its own story.
+    `spans` are the indexed stories' spans (`Span`: what their members' dates say): a document joins
+    a story it can have been published within `days` of, and two stories it matches are one when
+    their spans can be that close (`story_group`). A document whose best match scores under
+    SAME_STORY founds its own story.
     """
     result = Assignment()
+    known: dict[str, Span] = dict(spans or {})
     vectors: dict[str, dict[str, float]] = {}
     posting: dict[str, list[Member]] = {}
 
@@ -310,18 +386,27 @@ def assign_stories(
             score = similarity(mine, vec(m))
             if score >= SAME_STORY:
                 story = resolve(result.stories.get(m.id, m.story_id), result.merges)
+                known[story] = join_spans(known.get(story), doc_span(m.sort_date, m.published_at))
                 matched[story] = max(score, matched.get(story, 0.0))
-        if matched:
-            keep = min(matched)
-            for other in matched:
+        own = doc_span(doc.sort_date, doc.published_at)
+        order = sorted(
+            (story for story in matched if span_gap(own, known.get(story)) <= days),
+            key=lambda story: (-matched[story], story),
+        )
+        if order:
+            group = story_group(order, known, days)
+            keep = min(group)
+            for other in group:
                 if other != keep:
                     result.merges[other] = keep
             for absorbed, kept in list(result.merges.items()):
                 result.merges[absorbed] = resolve(kept, result.merges)
+            known[keep] = join_spans(own, *(known.get(story) for story in group))
             result.stories[doc.id] = keep
-            result.scores[doc.id] = max(matched.values())
+            result.scores[doc.id] = matched[order[0]]
         else:
             result.stories[doc.id] = doc.story_id or new_story_id(doc.id)
+            known[result.stories[doc.id]] = join_spans(known.get(result.stories[doc.id]), own)
         doc.story_id = result.stories[doc.id]
         for term in set(doc.terms):
             posting.setdefault(term, []).append(doc)

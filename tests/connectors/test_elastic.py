@@ -488,3 +488,41 @@ def test_search_collapses_on_story_id_on_the_server(es_env: dict[str, str]) -> N
     flood = next(h for h in by_story["hits"] if h["story_id"] == "s-flood")
     assert flood["story"]["documents"] == 3 and flood["story"]["outlets"] == 3
     index.close()
+
+
+def test_story_spans_are_the_members_dates_on_both_backends(es_env: dict[str, str], tmp_path: Path) -> None:
+    """A story's span (transforms/stories.py `Span`): its canonicals' first and last publication
+    date and the earliest time an undated one was seen; a copy's dates are not the story's."""
+    from newsdex.connectors.embedded import EmbeddedIndex
+
+    rows = [  # id, story, publication date, sort date (seen, when undated), copy of
+        ("d0", "s-flood", "2024-05-06T10:00:00Z", "2024-05-06T10:00:00Z", None),
+        ("d1", "s-flood", "2024-05-08T00:00:00Z", "2024-05-08T00:00:00Z", None),
+        ("d2", "s-flood", None, "2026-01-01T00:00:00Z", None),
+        ("d3", "s-flood", "2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z", "d0"),
+        ("d4", "s-warning", None, "2023-04-02T00:00:00Z", None),
+    ]
+    docs = []
+    for doc_id, story, published, seen, copy_of in rows:
+        doc = Document(
+            input={"path": "x"}, id=doc_id, url=f"https://{doc_id}.example/a", body=f"Flood {doc_id}."
+        )
+        doc.story_id, doc.published_at, doc.sort_date, doc.duplicate_of = story, published, seen, copy_of
+        doc.story_terms = [] if copy_of else ["flood", doc_id]
+        docs.append(doc)
+    expected = {
+        "s-flood": ("2024-05-06T10:00:00Z", "2024-05-08T00:00:00Z", "2026-01-01T00:00:00Z"),
+        "s-warning": (None, None, "2023-04-02T00:00:00Z"),
+    }
+    elastic = _index(es_env)
+    elastic.write(docs)
+    elastic.finish()
+    elastic.refresh()
+    embedded = EmbeddedIndex(tmp_path)
+    try:
+        embedded.write(docs)
+        for index in (elastic, embedded):
+            assert index.story_spans(["s-flood", "s-warning", "s-none"]) == expected, index
+    finally:
+        embedded.close()
+        elastic.close()

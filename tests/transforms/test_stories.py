@@ -19,6 +19,8 @@ from newsdex.transforms.stories import (
     rare_terms,
     resolve,
     similarity,
+    span_gap,
+    story_group,
     story_terms,
     time_gap,
     vector,
@@ -201,6 +203,78 @@ def test_a_document_matching_two_stories_merges_them_into_the_smaller_id() -> No
     assert result.stories["d0"] == "s-a"
     assert result.merges == {"s-b": "s-a"}
     assert resolve("s-b", result.merges) == "s-a"
+
+
+FLOOD_SPAN = ("2024-05-06T00:00:00Z", "2024-05-08T00:00:00Z", "2026-01-01T00:00:00Z")
+WARNING_SPAN = (None, None, "2023-04-02T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "gap"),
+    [
+        # Dated members: days from the other's nearest dated member; inside its dates, 0.
+        (FLOOD_SPAN, ("2024-05-07T00:00:00Z", "2024-05-07T00:00:00Z", None), 0.0),
+        (FLOOD_SPAN, ("2024-05-20T00:00:00Z", "2024-05-20T00:00:00Z", None), 12.0),
+        (FLOOD_SPAN, ("2024-05-01T00:00:00Z", "2024-05-01T00:00:00Z", None), 5.0),
+        # Undated members seen a year before the first dated one: the story cannot be theirs.
+        (FLOOD_SPAN, WARNING_SPAN, 400.0),
+        # Seen after: can be simultaneous. Two undated spans are never apart; unknown is no evidence.
+        (FLOOD_SPAN, (None, None, "2025-01-01T00:00:00Z"), 0.0),
+        (WARNING_SPAN, (None, None, "2026-01-01T00:00:00Z"), 0.0),
+        (FLOOD_SPAN, None, 0.0),
+    ],
+)
+def test_span_gap_is_the_fewest_days_two_stories_can_be_apart(a, b, gap: float) -> None:
+    assert span_gap(a, b) == pytest.approx(gap)
+    assert span_gap(b, a) == pytest.approx(gap)
+
+
+def test_story_group_joins_only_stories_that_can_be_near_in_time() -> None:
+    spans = {
+        "s-flood": FLOOD_SPAN,
+        "s-warning": WARNING_SPAN,
+        "s-later": (None, None, "2025-06-01T00:00:00Z"),
+    }
+    assert story_group(["s-flood", "s-warning", "s-later"], spans) == ["s-flood", "s-later"]
+    # Joined spans bound the rest: once the warning is in, the flood a year later cannot join.
+    assert story_group(["s-later", "s-warning", "s-flood"], spans) == ["s-later", "s-warning"]
+
+
+def test_an_undated_member_does_not_carry_a_story_across_the_years() -> None:
+    """An undated report joins a dated story; a warning seen a year before the event matches the
+    undated report's words, but not the story's dates: it founds its own story, and nothing merges."""
+    _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    dated = Member("old", "s-existing", story_terms(None, FLOOD_A), "2024-05-05", "2024-05-05")
+    batch = [
+        Member("undated", "", story_terms(None, FLOOD_B), "2026-01-01", None),
+        Member("warning", "", story_terms(None, FLOOD_B), "2023-04-02", None),
+    ]
+    spans = {"s-existing": ("2024-05-05", "2024-05-05", None)}
+    result = assign_stories(batch, {"undated": [dated], "warning": []}, df, n, spans=spans)
+    assert result.stories["undated"] == "s-existing"
+    assert result.stories["warning"] == new_story_id("warning") and result.merges == {}
+    # Without the story's span (its dates unknown to the index) the warning would join by the
+    # undated member alone: the span is what keeps it out.
+    loose = assign_stories(
+        [Member("undated", "", story_terms(None, FLOOD_B), "2026-01-01", None), batch[1]],
+        {
+            "undated": [Member("old", "s-existing", story_terms(None, FLOOD_A), "2026-01-01", None)],
+            "warning": [],
+        },
+        df,
+        n,
+    )
+    assert loose.stories["warning"] == "s-existing"
+
+
+def test_a_document_matching_stories_a_year_apart_joins_its_best_and_merges_nothing() -> None:
+    _, df, n = _corpus(FLOOD_A, FLOOD_B, DERBY, COMET)
+    flood = Member("x", "s-b", story_terms(None, FLOOD_A + " " + FLOOD_B), "2024-05-06", "2024-05-06")
+    warning = Member("y", "s-a", story_terms(None, FLOOD_A), "2023-04-02", None)
+    spans = {"s-b": ("2024-05-06", "2024-05-06", None), "s-a": (None, None, "2023-04-02")}
+    doc = Member("d0", "", story_terms(None, FLOOD_A + " " + FLOOD_B), "2026-01-01", None)
+    result = assign_stories([doc], {"d0": [flood, warning]}, df, n, spans=spans)
+    assert result.stories["d0"] == "s-b" and result.merges == {}
 
 
 def test_resolve_follows_chains_and_stops_on_cycles() -> None:
