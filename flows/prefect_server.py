@@ -529,13 +529,15 @@ def using(server: TemporaryServer | None) -> Iterator[None]:
     finally:
         # The command is done with the shared server (a process that runs several commands, e.g.
         # tests calling the CLI from Python, must not keep every data directory's server up).
-        if lease is not None:
-            _drain_prefect_clients()
+        # A drain that did not finish (a loaded machine) keeps the lease until the process exits:
+        # dropped now, the idle server could stop under the events still being sent.
+        if lease is not None and _drain_prefect_clients():
             _drop_lease(lease)
 
 
-def _drain_prefect_clients(timeout: float = 10.0) -> None:
-    """Send the logs and events Prefect still holds for the server while it is up.
+def _drain_prefect_clients(timeout: float = 30.0) -> bool:
+    """Send the logs and events Prefect still holds for the server while it is up; return whether
+    all were sent within `timeout` seconds.
 
     Prefect sends them at interpreter exit otherwise; a process that goes on after the command
     (tests calling the CLI from Python) would then find an idle shared server gone and wait on it
@@ -543,9 +545,15 @@ def _drain_prefect_clients(timeout: float = 10.0) -> None:
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
+    finished = True
     for service in (APILogWorker, EventsWorker):
-        with contextlib.suppress(Exception):
-            service.drain_all(timeout=timeout, at_exit=False)
+        try:
+            _, pending = service.drain_all(timeout=timeout, at_exit=False)
+        except Exception:
+            finished = False
+            continue
+        finished = finished and not pending
+    return finished
 
 
 def _serve(owner: str, uvicorn_args: list[str]) -> None:
