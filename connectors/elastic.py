@@ -53,6 +53,13 @@ CONNECTION_PREFIX = re.compile(r"^\w+Connection\([^)]*\):\s*")
 # Dedup candidate lookups per multi-search request.
 MSEARCH_CHUNK = 100
 CANONICAL: dict[str, Any] = {"bool": {"must_not": [{"exists": {"field": "duplicate_of"}}]}}
+
+
+def canonicals_with(field: str, values: list[str]) -> dict[str, Any]:
+    """Return the query for the canonicals (not copies) whose keyword `field` is one of `values`."""
+    return {"bool": {"filter": [{"terms": {field: values}}], **CANONICAL["bool"]}}
+
+
 # The fields story assignment and `related` read of a candidate.
 STORY_VIEW = (
     "id",
@@ -360,12 +367,7 @@ class ElasticIndex:
             body = self._call(
                 self.es.search,
                 index=self.read_alias,
-                query={
-                    "bool": {
-                        "filter": [{"terms": {"exact_key": rest}}],
-                        "must_not": [{"exists": {"field": "duplicate_of"}}],
-                    }
-                },
+                query=canonicals_with("exact_key", rest),
                 source=["id", "exact_key"],
                 size=len(rest),
             )
@@ -881,12 +883,7 @@ class ElasticIndex:
             body = self._call(
                 self.es.search,
                 index=self.read_alias,
-                query={
-                    "bool": {
-                        "filter": [{"terms": {"story_id": chunk}}],
-                        "must_not": [{"exists": {"field": "duplicate_of"}}],
-                    }
-                },
+                query=canonicals_with("story_id", chunk),
                 aggs={
                     "stories": {
                         "terms": {"field": "story_id", "size": len(chunk)},

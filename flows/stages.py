@@ -605,9 +605,10 @@ def reconcile_stories(
             for drop in group:
                 if drop != keep:
                     merges[drop] = known[drop] = keep
-            spans[keep] = join_spans(*(spans.get(story) for story in group))
-            for absorbed, kept in list(merges.items()):
-                merges[absorbed] = known[absorbed] = resolve(kept, known)
+            if len(group) > 1:  # a merge: earlier merges into the absorbed stories follow it
+                spans[keep] = join_spans(*(spans.get(story) for story in group))
+                for absorbed, kept in list(merges.items()):
+                    merges[absorbed] = known[absorbed] = resolve(kept, known)
     return {old: resolve(new, merges) for old, new in merges.items()}
 
 
