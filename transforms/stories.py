@@ -23,9 +23,10 @@ Candidates come from the index, never from all pairs: the LOOKUP_TERMS rarest te
 can have been published within STORY_DAYS of it (`time_gap`: a document without a publication
 date can have been published at any time up to when it was first seen).
 A document joins the story of its most similar candidate scoring SAME_STORY or more; when it
-scores that high with members of two stories whose matched members can have been published within
-STORY_DAYS of each other (`story_group`), they are one story: the merge keeps the older id (the
-smaller one, so every order of work keeps the same) and the other is recorded to resolve to it.
+scores that high with members of two stories whose spans (`Span`: what their members' dates say)
+can lie within STORY_DAYS of each other (`story_group`), they are one story: the merge keeps the
+older id (the smaller one, so every order of work keeps the same) and the other is recorded to
+resolve to it. A document joins a story only within STORY_DAYS of its span, not of one member.
 """
 
 from __future__ import annotations
