@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,11 +31,29 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
     except (OSError, sqlite3.Error) as err:
         raise StateError(f"cannot open {path}: {err} (check --data-dir / NEWSDEX_DATA_DIR)") from err
+
+
+def _set_wal(conn: sqlite3.Connection, wait: float = 60.0) -> None:
+    """Put the database in WAL mode. Two processes creating one database at once (`--partition`) can
+    each be refused the switch with "database is locked" at once, without SQLite's busy timeout
+    applying; the refused one waits and retries (the other has switched it by then) for up to `wait`
+    seconds."""
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def check_data_dir(path: Path) -> None:

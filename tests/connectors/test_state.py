@@ -19,3 +19,28 @@ def test_line_doc_counts_per_source_with_a_cap(tmp_path: Path) -> None:
         assert state.line_doc_counts("b.example", keys) == {"subscribe now": 1}
     finally:
         state.close()
+
+
+def _open_both(data_dir: str) -> str:
+    """Open (creating) the run state and the embedded index of a data directory; return the error, if any."""
+    from newsdex.connectors.embedded import EmbeddedIndex
+
+    try:
+        RunState(Path(data_dir)).close()
+        EmbeddedIndex(Path(data_dir)).conn.close()
+        return ""
+    except Exception as err:  # the test reports what a process saw
+        return repr(err)
+
+
+def test_processes_creating_one_data_directory_at_once_all_open_it(tmp_path: Path) -> None:
+    """Two `--partition` runs start on one new data directory at once: each must open it (SQLite
+    refused the second one's switch to WAL with "database is locked", at once, about a third of
+    the time before the retry)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for round_ in range(40):
+            data_dir = tmp_path / f"data-{round_}"
+            errors = [e for e in pool.map(_open_both, [str(data_dir)] * 4) if e]
+            assert errors == [], (round_, errors)
