@@ -26,6 +26,7 @@ import re
 import zlib
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from newsdex.transforms.text import line_key
@@ -58,13 +59,14 @@ class Passage:
     line: int = 0
     # Its runs and words as sets, made when it is first compared as the longer passage of a pair.
     sets: tuple[frozenset[int], frozenset[str]] | None = field(default=None, compare=False, repr=False)
+    # Its folded words joined, a space at each end: a passage inside another is a substring of it.
+    joined: str = field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.grams:
-            w = self.words
-            object.__setattr__(
-                self, "grams", tuple(hash(w[i : i + KEY_WORDS]) for i in range(len(w) - KEY_WORDS + 1))
-            )
+            object.__setattr__(self, "grams", runs(self.words))
+        if not self.joined:
+            object.__setattr__(self, "joined", joined(self.words))
 
     def as_sets(self) -> tuple[frozenset[int], frozenset[str]]:
         """Return (its runs, its words) as sets, kept: a passage is compared with many."""
@@ -94,17 +96,50 @@ def _split_lines(lines: Iterable[tuple[int, str]], skip: Container[str]) -> list
         paragraph = paragraph.strip()
         if paragraph.count(" ") < MIN_WORDS - 1:
             continue  # under MIN_WORDS words however it is folded
-        # Sentences split at spaces, so their folded words, end to end, are the paragraph's.
-        sentences = [(s, tuple(line_key(s).split())) for s in SENTENCE_END.split(paragraph) if s.strip()]
-        folded = tuple(w for _, words_ in sentences for w in words_)
-        if len(folded) < MIN_WORDS or " ".join(folded) in skip:
+        folded, pieces = parse_paragraph(paragraph)
+        if folded is None or folded in skip:
             continue
-        pieces = [(paragraph, folded), *(sentences if len(sentences) > 1 else [])]
-        for n, (piece, piece_words) in enumerate(pieces):
-            if len(piece_words) >= MIN_WORDS and piece_words not in seen:
+        for piece, piece_words, grams, whole, spaced in pieces:
+            if piece_words not in seen:
                 seen.add(piece_words)
-                out.append(Passage(piece.strip(), piece_words, paragraph=n == 0, line=line))
+                out.append(Passage(piece, piece_words, grams, paragraph=whole, line=line, joined=spaced))
     return out
+
+
+# Paragraphs parsed, kept (LRU): a paragraph quoted by many documents is a candidate's line again and
+# again, batch after batch; the parse depends on its text only. ~14 KB an entry (~30 MB in all).
+PARSE_CACHE = 2048
+
+
+@lru_cache(maxsize=PARSE_CACHE)
+def parse_paragraph(
+    paragraph: str,
+) -> tuple[str | None, tuple[tuple[str, tuple[str, ...], tuple[int, ...], bool, str], ...]]:
+    """Return a stripped paragraph's folded words joined (None: under MIN_WORDS words, no passage) and
+    its passages as (text, folded words, runs of KEY_WORDS words hashed, whole paragraph?, `joined`
+    words): the paragraph, and each sentence of MIN_WORDS words of a paragraph with more than one
+    sentence."""
+    # Sentences split at spaces, so their folded words, end to end, are the paragraph's.
+    sentences = [(s, tuple(line_key(s).split())) for s in SENTENCE_END.split(paragraph) if s.strip()]
+    folded = tuple(w for _, words_ in sentences for w in words_)
+    if len(folded) < MIN_WORDS:
+        return None, ()
+    pieces = [(paragraph, folded), *(sentences if len(sentences) > 1 else [])]
+    return " ".join(folded), tuple(
+        (piece.strip(), piece_words, runs(piece_words), n == 0, joined(piece_words))
+        for n, (piece, piece_words) in enumerate(pieces)
+        if len(piece_words) >= MIN_WORDS
+    )
+
+
+def joined(words_: tuple[str, ...]) -> str:
+    """Return folded words joined by spaces, with a space at each end (word-boundary substrings)."""
+    return f" {' '.join(words_)} "
+
+
+def runs(words_: tuple[str, ...]) -> tuple[int, ...]:
+    """Return the KEY_WORDS-word runs of folded words, hashed (in process: Python's hash is salted)."""
+    return tuple(hash(words_[i : i + KEY_WORDS]) for i in range(len(words_) - KEY_WORDS + 1))
 
 
 def _key(words_: Iterable[str]) -> str:
@@ -157,8 +192,10 @@ def matched_words(a: Passage, b: Passage) -> tuple[int, int]:
     the words the two have in common in order: set lookups where an alignment, difflib's, cost many
     times more)."""
     short, long_ = (a, b) if len(a.words) <= len(b.words) else (b, a)
-    if short.words == long_.words and short.grams:
-        return len(short.words), len(short.words)  # the same words: reuse as written, the common case
+    if short.grams and short.joined in long_.joined:
+        # The same words, or all of them in a row inside the other (a sentence of a paragraph quoted
+        # whole): every run of the shorter is the other's, so the count below would be all its words.
+        return len(short.words), len(short.words)
     other, words_there = long_.as_sets()
     covered = [False] * len(short.words)
     for i, gram in enumerate(short.grams):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from newsdex.transforms.passages import (
@@ -13,7 +15,9 @@ from newsdex.transforms.passages import (
     key_lines,
     keys_of,
     linked_documents,
+    matched_words,
     merge_links,
+    parse_paragraph,
     passage_keys,
     same_passage,
     split_lines,
@@ -142,3 +146,39 @@ def test_a_quote_inside_a_longer_sentence_shares_a_key_and_links() -> None:
     assert set(passage_keys(source)) & set(passage_keys(quoting))
     links = find_links(Text("b", "two.example", quoting), [Text("a", "one.example", source)])
     assert links == {"a": {inside: [QUOTE]}}
+
+
+@pytest.mark.parametrize(
+    ("short", "long_"),
+    [
+        (QUOTE, QUOTE),  # the same words
+        (QUOTE, f"{OTHER} {QUOTE} It rained."),  # a sentence inside its paragraph
+        (QUOTE, f"As reported, {QUOTE.lower()}"),  # a quote inside a longer sentence
+        # The same letters, not the same words: "minister" inside "ministers" is no word in a row.
+        (QUOTE, QUOTE.replace("minister", "ministers")),
+        (QUOTE, QUOTE.replace("bridge", "tunnel")),  # one word edited: counted word by word
+        (QUOTE, OTHER + " " + OTHER),  # nothing in common
+    ],
+)
+def test_matched_words_shortcut_for_a_passage_inside_another_counts_as_the_word_count_does(
+    short: str, long_: str
+) -> None:
+    a, b = passage(short), passage(long_)
+    # `joined` that cannot be found sends the pair through the word-by-word count.
+    slow = matched_words(replace(a, joined="\0"), replace(b, joined="\1"))
+    assert matched_words(a, b) == slow
+    assert same_passage(a, b) == (slow[0] >= MIN_WORDS and slow[1] >= 0.85 * len(a.words))
+
+
+def test_a_paragraph_parsed_again_from_the_cache_gives_the_same_passages_on_its_own_lines() -> None:
+    body = f"{QUOTE} {OTHER}\n\nIt rained.\n\n{OTHER}"
+    parse_paragraph.cache_clear()
+    first = split_passages(body)
+    again = split_lines(
+        f"Another opening line of the page, long enough to be one passage here.\n{body}", [1, 5]
+    )
+    assert parse_paragraph.cache_info().hits >= 1
+    assert [(p.text, p.words, p.grams, p.paragraph) for p in first] == [
+        (p.text, p.words, p.grams, p.paragraph) for p in again
+    ]
+    assert [p.line for p in again] == [p.line + 1 for p in first]
