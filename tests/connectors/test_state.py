@@ -39,8 +39,12 @@ def test_processes_creating_one_data_directory_at_once_all_open_it(tmp_path: Pat
     the time before the retry)."""
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    # Spawned, not forked: a child forked from the test process (its threads: the osmem-server
+    # watcher, Prefect's) could die holding the pool's queue lock and hang the pool (seen once in
+    # CI); and a round that does not answer fails instead of waiting for ever.
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         for round_ in range(40):
             data_dir = tmp_path / f"data-{round_}"
-            errors = [e for e in pool.map(_open_both, [str(data_dir)] * 4) if e]
+            results = pool.map_async(_open_both, [str(data_dir)] * 4).get(timeout=120)
+            errors = [e for e in results if e]
             assert errors == [], (round_, errors)
