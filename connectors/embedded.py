@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +69,12 @@ CREATE INDEX IF NOT EXISTS story_terms_id ON story_terms(id);
 CREATE TABLE IF NOT EXISTS story_merges (story_id TEXT PRIMARY KEY, merged_into TEXT NOT NULL, merged_at TEXT);
 CREATE TABLE IF NOT EXISTS story_docs (id TEXT PRIMARY KEY, story_id TEXT, sort_date TEXT, terms TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS passage_keys (key TEXT NOT NULL, id TEXT NOT NULL, line INTEGER);
-CREATE INDEX IF NOT EXISTS passage_keys_key ON passage_keys(key);
-CREATE INDEX IF NOT EXISTS passage_keys_id ON passage_keys(id);
+CREATE TABLE IF NOT EXISTS passage_keys (
+    key TEXT NOT NULL, id TEXT NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (key, id, line)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS passage_df (key TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS passage_links (id TEXT PRIMARY KEY, links INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passage_texts (id TEXT PRIMARY KEY, shared TEXT NOT NULL, links INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS batch_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, looked INTEGER NOT NULL, ids TEXT NOT NULL
 );
@@ -106,7 +107,10 @@ NO_COPIES: dict[str, Any] = {"count": 0, "sources": [], "ids": []}
 # 4 = every document has `sort_date`; 5 = mentioned dates in a table (`mentions`), covering indexes
 # for the facets; 6 = stories (`documents.story_id`, story terms, merges); 7 = shared passages (passage
 # keys and their document counts, linked-document counts for the facet); 8 = the body line of each
-# passage key (`passage_keys.line`: a candidate is parsed on those lines; NULL, written before, = whole).
+# passage key (`passage_keys.line`: a candidate is parsed on those lines; NULL, written before, = whole);
+# 9 = a document's `shared_passages` and `passage_links` in their own table (`passage_texts`), not in its
+# JSON (which keeps [] and 0 in their place), and the passage postings a table keyed by (key, id, line)
+# (`line` UNKNOWN_LINE where NULL before), read in key order without a second index or a row lookup.
 FTS_BY_ROWID = 2
 FOLDED_FACETS = 3
 SORT_DATE = 4
@@ -114,7 +118,15 @@ MENTIONS = 5
 STORIES = 6
 PASSAGES = 7
 PASSAGE_LINES = 8
-SCHEMA_VERSION = PASSAGE_LINES
+PASSAGE_TEXTS = 9
+SCHEMA_VERSION = PASSAGE_TEXTS
+# The line of a posting written before lines were kept: its document is read whole.
+UNKNOWN_LINE = -1
+# A document's JSON as the readers get it: its shared passages and their count joined from their table.
+DOC_COLUMNS = "d.doc, t.shared, t.links"
+DOC_JOIN = "LEFT JOIN passage_texts t ON t.id = d.id"
+# A candidate's body from its full-text row (the same text), not parsed out of its JSON.
+BODY_JOIN = "JOIN docs_fts f ON f.rowid = d.rowid"
 
 
 class EmbeddedIndex:
@@ -206,6 +218,9 @@ class EmbeddedIndex:
                 conn.execute("ALTER TABLE passage_keys ADD COLUMN line INTEGER")
             if version < PASSAGES:
                 _add_passages(conn)
+            if version < PASSAGE_TEXTS:
+                _move_passage_texts(conn)
+                _key_passage_postings(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -230,21 +245,20 @@ class EmbeddedIndex:
                 out[own_id] = []
                 continue
             sql = (
-                "SELECT c.id, json_extract(d.doc, '$.body') FROM ("
+                "SELECT c.id, f.body FROM ("
                 "SELECT b.id AS id, COUNT(*) AS shared FROM bands b "
                 f"WHERE b.band IN ({','.join('?' * len(keys))}) "
                 "AND b.id != ? GROUP BY b.id ORDER BY shared DESC LIMIT 20"
-                ") c JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC"
+                f") c JOIN documents d ON d.id = c.id {BODY_JOIN} "
+                "WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC"
             )
             out[own_id] = [(doc_id, body) for doc_id, body in self.conn.execute(sql, [*keys, own_id])]
         return out
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return the contract documents with these ids."""
-        out: dict[str, dict[str, Any]] = {}
-        for doc_id, doc in _rows_in(self.conn, "SELECT id, doc FROM documents WHERE id IN ({})", ids):
-            out[doc_id] = json.loads(doc)
-        return out
+        sql = f"SELECT d.id, {DOC_COLUMNS} FROM documents d {DOC_JOIN} WHERE d.id IN ({{}})"
+        return {doc_id: _document(*row) for doc_id, *row in _rows_in(self.conn, sql, ids)}
 
     # --- concurrent runs ---------------------------------------------------------------------
     def lookup_mark(self) -> int:
@@ -292,11 +306,12 @@ class EmbeddedIndex:
                 out[own_id] = []
                 continue
             sql = (
-                "SELECT d.id, d.source_domain, json_extract(d.doc, '$.body'), c.lines FROM (SELECT p.id AS id, "
-                "COUNT(DISTINCT p.key) AS shared, group_concat(coalesce(p.line, -1)) AS lines "
+                "SELECT d.id, d.source_domain, f.body, c.lines FROM (SELECT p.id AS id, "
+                "COUNT(DISTINCT p.key) AS shared, group_concat(p.line) AS lines "
                 f"FROM passage_keys p WHERE p.key IN ({','.join('?' * len(keys))}) "
                 "AND p.id != ? GROUP BY p.id ORDER BY shared DESC, p.id LIMIT ?) c "
-                "JOIN documents d ON d.id = c.id WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC, d.id"
+                f"JOIN documents d ON d.id = c.id {BODY_JOIN} "
+                "WHERE d.duplicate_of IS NULL ORDER BY c.shared DESC, d.id"
             )
             rows = self.conn.execute(sql, [*keys, own_id, limit])
             out[own_id] = [
@@ -306,28 +321,21 @@ class EmbeddedIndex:
         return out
 
     def add_passage_links(self, links: dict[str, list[tuple[str, str]]]) -> int:
-        """Add (passage text, other document id) links to indexed documents' `shared_passages`, each
-        document read and written in one transaction (concurrent runs add, never overwrite); return
-        how many documents changed."""
+        """Add (passage text, other document id) links to indexed canonicals' `shared_passages`, read
+        and written in one transaction (concurrent runs add, never overwrite); return how many
+        documents changed. Only the links' own row is rewritten, never the document's JSON."""
         changed = 0
+        sql = (
+            f"SELECT d.id, f.body, t.shared FROM documents d {BODY_JOIN} {DOC_JOIN} "
+            "WHERE d.id IN ({}) AND d.duplicate_of IS NULL"
+        )
         with transaction(self.conn) as conn:
-            for doc_id, additions in sorted(links.items()):
-                row = conn.execute(
-                    "SELECT doc FROM documents WHERE id = ? AND duplicate_of IS NULL", (doc_id,)
-                ).fetchone()
-                if not row:
-                    continue
-                doc = json.loads(row[0])
-                shared = add_links(doc, additions)
-                if shared == (doc.get("shared_passages") or []):
-                    continue
-                doc["shared_passages"] = shared
-                doc["passage_links"] = linked_documents(shared)
-                conn.execute(
-                    "UPDATE documents SET doc = ? WHERE id = ?", (json.dumps(doc, ensure_ascii=False), doc_id)
-                )
-                _set_passage_links(conn, doc_id, doc["passage_links"])
-                changed += 1
+            for doc_id, body, current in sorted(_rows_in(conn, sql, links)):
+                before = json.loads(current) if current else []
+                shared = add_links({"body": body, "shared_passages": before}, links[doc_id])
+                if shared != before:
+                    _set_passage_texts(conn, doc_id, shared)
+                    changed += 1
         return changed
 
     # --- stories -----------------------------------------------------------------------------
@@ -414,10 +422,11 @@ class EmbeddedIndex:
     def story_documents(self, story_id: str) -> list[dict[str, Any]]:
         """Return every document of the story (copies included), oldest first."""
         rows = self.conn.execute(
-            "SELECT doc FROM documents WHERE story_id = ? ORDER BY json_extract(doc, '$.sort_date'), id",
+            f"SELECT {DOC_COLUMNS} FROM documents d {DOC_JOIN} WHERE d.story_id = ? "
+            "ORDER BY json_extract(d.doc, '$.sort_date'), d.id",
             (story_id,),
         )
-        return [json.loads(doc) for (doc,) in rows]
+        return [_document(*row) for row in rows]
 
     def story_sizes(self, date_from: str | None, date_to: str | None, limit: int) -> list[tuple[str, int]]:
         """Return [(story id, documents)] of the largest stories with a document dated in the period."""
@@ -443,6 +452,8 @@ class EmbeddedIndex:
         """
         counts: dict[str, Any] = {"indexed": 0, "replaced": 0, "rejected": []}
         touched: set[str] = set()
+        # Canonicals new to the index, written with no copies: refreshed only if a copy points to them.
+        fresh: set[str] = set()
         with transaction(self.conn) as conn:
             for doc in docs:
                 existed = conn.execute(
@@ -451,6 +462,7 @@ class EmbeddedIndex:
                 ).fetchone()
                 if existed:
                     counts["replaced"] += 1
+                    fresh.discard(doc.id)
                     if doc.sort_date:
                         doc.sort_date = keep_first_seen(doc.sort_date, doc.published_at, existed[1])
                     if existed[0]:
@@ -458,12 +470,15 @@ class EmbeddedIndex:
                     self._delete(conn, doc.id)
                 else:
                     counts["indexed"] += 1
+                    if not doc.duplicate_of and doc.copies == NO_COPIES:
+                        fresh.add(doc.id)
                 if doc.duplicate_of:
                     touched.add(doc.duplicate_of)
                 else:
                     # Keep copies learned in earlier runs; they are recomputed below anyway.
                     touched.add(doc.id)
-                row = doc.to_dict()
+                # Its links live in their table (`_set_passage_texts`), rewritten alone as they grow.
+                row = {**doc.to_dict(), "shared_passages": [], "passage_links": 0}
                 cursor = conn.execute(
                     "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
                     (
@@ -481,7 +496,8 @@ class EmbeddedIndex:
                 if not doc.duplicate_of:
                     _add_story_doc(conn, doc.id, doc.story_id, doc.sort_date, doc.story_terms)
                     _add_passage_keys(conn, doc.id, doc.passage_keys, doc.hints.get("passage_lines"))
-                    _set_passage_links(conn, doc.id, doc.passage_links)
+                if doc.shared_passages:
+                    _set_passage_texts(conn, doc.id, doc.shared_passages, facet=not doc.duplicate_of)
                 conn.execute(
                     "INSERT INTO docs_fts (rowid, id, title, description, body) VALUES (?,?,?,?,?)",
                     (cursor.lastrowid, doc.id, doc.title or "", doc.description or "", doc.body),
@@ -502,7 +518,7 @@ class EmbeddedIndex:
                     conn.executemany(
                         "INSERT INTO bands VALUES (?,?)", [(band, doc.id) for band in doc.lsh_bands]
                     )
-            self._refresh_copies(conn, touched)
+            self._refresh_copies(conn, touched, fresh)
         return counts
 
     def finish(self) -> None:
@@ -533,11 +549,11 @@ class EmbeddedIndex:
                 if not row:
                     continue
                 doc = json.loads(row[0])
-                doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES)
+                _remove_passage_keys(conn, doc_id)  # before its JSON loses the keys
+                doc.update(duplicate_of=keep, lsh_bands=[], copies=NO_COPIES, passage_keys=[])
                 self._point_to(conn, doc_id, doc, keep)
                 conn.execute("DELETE FROM bands WHERE id=?", (doc_id,))
                 _remove_story_doc(conn, doc_id)
-                _remove_passage_keys(conn, doc_id)
                 for copy_id, copy_doc in conn.execute(
                     "SELECT id, doc FROM documents WHERE duplicate_of=?", (doc_id,)
                 ).fetchall():
@@ -559,23 +575,32 @@ class EmbeddedIndex:
             conn.execute("DELETE FROM docs_fts WHERE rowid=?", (row[0],))
         _remove_story_doc(conn, doc_id)
         _remove_passage_keys(conn, doc_id)
-        for table in ("documents", "entities", "bands", "mentions"):
+        for table in ("documents", "entities", "bands", "mentions", "passage_texts"):
             conn.execute(f"DELETE FROM {table} WHERE id=?", (doc_id,))
 
-    def _refresh_copies(self, conn: sqlite3.Connection, canonical_ids: set[str]) -> None:
+    def _refresh_copies(
+        self, conn: sqlite3.Connection, canonical_ids: set[str], fresh: Container[str] = ()
+    ) -> None:
+        """Set each canonical's `copies` from the copies pointing to it (`fresh`: written just now with
+        none, so left as they are if none points to them yet)."""
         for cid in canonical_ids:
+            copies = conn.execute(
+                "SELECT id, source_domain FROM documents WHERE duplicate_of=? ORDER BY id", (cid,)
+            ).fetchall()
+            if not copies and cid in fresh:
+                continue
             row = conn.execute("SELECT doc FROM documents WHERE id=?", (cid,)).fetchone()
             if not row:
                 continue
             doc = json.loads(row[0])
-            copies = conn.execute(
-                "SELECT id, source_domain FROM documents WHERE duplicate_of=? ORDER BY id", (cid,)
-            ).fetchall()
-            doc["copies"] = {
+            now = {
                 "count": len(copies),
                 "sources": sorted({s for _, s in copies if s}),
                 "ids": [i for i, _ in copies],
             }
+            if doc.get("copies") == now:
+                continue
+            doc["copies"] = now
             conn.execute("UPDATE documents SET doc=? WHERE id=?", (json.dumps(doc, ensure_ascii=False), cid))
 
     # --- reading -----------------------------------------------------------------------------
@@ -716,8 +741,8 @@ class EmbeddedIndex:
 
     def export(self) -> Iterator[dict[str, Any]]:
         """Yield every document in the contract form, in id order."""
-        for (doc,) in self.conn.execute("SELECT doc FROM documents ORDER BY id"):
-            yield json.loads(doc)
+        for row in self.conn.execute(f"SELECT {DOC_COLUMNS} FROM documents d {DOC_JOIN} ORDER BY d.id"):
+            yield _document(*row)
 
     def stats(self) -> dict[str, Any]:
         """Return document counts (total, duplicates, by source and language) and the index size."""
@@ -829,7 +854,7 @@ def _add_passage_keys(
     on = lines or {}
     conn.executemany(
         "INSERT INTO passage_keys VALUES (?,?,?)",
-        [(k, doc_id, n) for k in distinct for n in (on.get(k) or [None])],
+        [(k, doc_id, n) for k in distinct for n in (on.get(k) or [UNKNOWN_LINE])],
     )
     conn.executemany(
         "INSERT INTO passage_df VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET df = df + 1",
@@ -838,19 +863,80 @@ def _add_passage_keys(
 
 
 def _remove_passage_keys(conn: sqlite3.Connection, doc_id: str) -> None:
-    """Take a document out of the passage index (replaced, or become a copy)."""
-    keys = [k for (k,) in conn.execute("SELECT DISTINCT key FROM passage_keys WHERE id = ?", (doc_id,))]
-    conn.executemany("UPDATE passage_df SET df = df - 1 WHERE key = ?", [(k,) for k in keys])
-    conn.execute("DELETE FROM passage_keys WHERE id = ?", (doc_id,))
+    """Take a document out of the passage index (replaced, or become a copy): its postings, found by
+    the keys its JSON lists (`passage_keys`, written with them), and their document counts (only for
+    the keys it had postings under, so a document taken out twice is counted out once)."""
+    row = conn.execute(
+        "SELECT json_extract(doc, '$.passage_keys') FROM documents WHERE id = ?", (doc_id,)
+    ).fetchone()
+    keys = sorted(set(json.loads(row[0]))) if row and row[0] else []
+    removed: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        removed.update(
+            k
+            for (k,) in conn.execute(
+                f"DELETE FROM passage_keys WHERE id = ? AND key IN ({','.join('?' * len(chunk))}) RETURNING key",
+                [doc_id, *chunk],
+            )
+        )
+    conn.executemany("UPDATE passage_df SET df = df - 1 WHERE key = ?", [(k,) for k in sorted(removed)])
     conn.execute("DELETE FROM passage_links WHERE id = ?", (doc_id,))
 
 
-def _set_passage_links(conn: sqlite3.Connection, doc_id: str, links: int) -> None:
-    # Only documents with links have a row: the facet counts them.
-    if links:
+def _set_passage_texts(
+    conn: sqlite3.Connection, doc_id: str, shared: list[dict[str, Any]], facet: bool = True
+) -> None:
+    """Keep a document's `shared_passages` (non-empty) and, for the facet, how many documents they link
+    (`passage_links`: a canonical's only; only documents with links have a row in either table)."""
+    links = linked_documents(shared)
+    conn.execute(
+        "INSERT OR REPLACE INTO passage_texts VALUES (?,?,?)",
+        (doc_id, json.dumps(shared, ensure_ascii=False), links),
+    )
+    if facet:
         conn.execute("INSERT OR REPLACE INTO passage_links VALUES (?,?)", (doc_id, links))
-    else:
-        conn.execute("DELETE FROM passage_links WHERE id = ?", (doc_id,))
+
+
+def _document(raw: str, shared: str | None, links: int | None) -> dict[str, Any]:
+    """Return a contract document from its row (`DOC_COLUMNS`): its JSON with its shared passages."""
+    doc = json.loads(raw)
+    doc["shared_passages"], doc["passage_links"] = (json.loads(shared), links) if shared else ([], 0)
+    return doc
+
+
+def _move_passage_texts(conn: sqlite3.Connection) -> None:
+    """Schema 9: shared passages out of the documents' JSON into `passage_texts`; postings read from
+    a covering index (key, id, line) instead of an index on the key and the table's rows."""
+    conn.execute(
+        "INSERT OR REPLACE INTO passage_texts SELECT id, json_extract(doc, '$.shared_passages'), "
+        "coalesce(json_extract(doc, '$.passage_links'), 0) FROM documents "
+        "WHERE json_array_length(doc, '$.shared_passages') > 0"
+    )
+    conn.execute(
+        "UPDATE documents SET doc = json_set(doc, '$.shared_passages', json('[]'), '$.passage_links', 0) "
+        "WHERE json_array_length(doc, '$.shared_passages') > 0"
+    )
+
+
+def _key_passage_postings(conn: sqlite3.Connection) -> None:
+    """Schema 9: the passage postings rebuilt as a table keyed by (key, id, line), where they were rows
+    with an index on the key (a posting read = an index entry, then its row) and one on the id."""
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'passage_keys'"
+    ).fetchone()
+    if "WITHOUT ROWID" in sql.upper():
+        return  # made so by SCHEMA (a new index file)
+    conn.execute(
+        "CREATE TABLE passage_keys_keyed (key TEXT NOT NULL, id TEXT NOT NULL, line INTEGER NOT NULL, "
+        "PRIMARY KEY (key, id, line)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO passage_keys_keyed SELECT key, id, coalesce(line, ?) FROM passage_keys",
+        (UNKNOWN_LINE,),
+    )
+    conn.execute("DROP TABLE passage_keys")
+    conn.execute("ALTER TABLE passage_keys_keyed RENAME TO passage_keys")
 
 
 def _add_passages(conn: sqlite3.Connection) -> None:
@@ -871,9 +957,9 @@ def _add_passages(conn: sqlite3.Connection) -> None:
 
 
 def _lines(concatenated: str) -> list[int] | None:
-    """Return the line numbers of `group_concat(coalesce(line, -1))`; None if one is unknown (-1)."""
+    """Return the line numbers of `group_concat(line)`; None if one is unknown (UNKNOWN_LINE)."""
     lines = {int(n) for n in concatenated.split(",")}
-    return None if -1 in lines else sorted(lines)
+    return None if UNKNOWN_LINE in lines else sorted(lines)
 
 
 def _facet_key_or_none(value: str | None) -> str | None:

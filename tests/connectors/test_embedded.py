@@ -228,6 +228,70 @@ def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(tmp_path
         index.close()
 
 
+def test_an_index_with_shared_passages_in_the_documents_json_moves_them_to_their_table_on_open(
+    tmp_path: Path,
+) -> None:
+    from newsdex.connectors.embedded import PASSAGE_LINES
+    from newsdex.flows.stages import passages_batch
+    from newsdex.transforms.record import Document
+
+    quote = COASTAL_ROAD
+    old = Document(input={"path": "x"}, id="old", source_domain="one.example", body=f"Intro.\n\n{quote}")
+    new = Document(input={"path": "y"}, id="new", source_domain="two.example", body=quote.upper())
+    index = EmbeddedIndex(tmp_path)
+    for doc in (old, new):
+        docs, links, _ = passages_batch([doc], index.passage_df, index.passage_candidates)
+        index.write(docs)
+        index.add_passage_links(links)
+    linked = index.get(["old", "new"])
+    index.close()
+    # As schema 8 left it: the links in each document's JSON; postings in a table of rows, with an index
+    # on the key and one on the id.
+    _as_written_by(
+        tmp_path,
+        PASSAGE_LINES,
+        *(
+            f"UPDATE documents SET doc = json_set(doc, '$.shared_passages', json('{json.dumps(d['shared_passages'])}'), "
+            f"'$.passage_links', {d['passage_links']}) WHERE id = '{i}'"
+            for i, d in linked.items()
+        ),
+        "DELETE FROM passage_texts",
+        "CREATE TABLE old_keys (key TEXT NOT NULL, id TEXT NOT NULL, line INTEGER)",
+        "INSERT INTO old_keys SELECT * FROM passage_keys",
+        "DROP TABLE passage_keys",
+        "ALTER TABLE old_keys RENAME TO passage_keys",
+        "CREATE INDEX passage_keys_key ON passage_keys(key)",
+        "CREATE INDEX passage_keys_id ON passage_keys(id)",
+    )
+    index = EmbeddedIndex(tmp_path)
+    try:
+        assert index.get(["old", "new"]) == linked
+        assert linked["old"]["shared_passages"] == [{"text": quote, "documents": ["new"]}]
+        # Out of the JSON: a link added later rewrites the links' row only, and readers see it.
+        assert (
+            index.conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE json_array_length(doc, '$.shared_passages') > 0"
+            ).fetchone()[0]
+            == 0
+        )
+        third = Document(input={"path": "z"}, id="third", source_domain="three.example", body=quote.lower())
+        docs, links, _ = passages_batch([third], index.passage_df, index.passage_candidates)
+        index.write(docs)
+        assert index.add_passage_links(links) == 2
+        assert index.get(["old"])["old"]["shared_passages"] == [
+            {"text": quote, "documents": ["new", "third"]}
+        ]
+        assert index.get(["old"])["old"]["passage_links"] == 2
+        assert index.search("", {})["facets"]["shared_passages"] == [["2", 3]]
+        tables = dict(
+            index.conn.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'index')")
+        )
+        assert "WITHOUT ROWID" in tables["passage_keys"] and "passage_keys_key" not in tables
+        assert "passage_keys_id" not in tables  # postings are taken out by the keys the JSON lists
+    finally:
+        index.close()
+
+
 def test_passage_candidates_come_with_the_lines_their_keys_stand_on_and_older_rows_read_whole(
     tmp_path: Path,
 ) -> None:
@@ -308,5 +372,72 @@ def test_story_merges_move_every_member_along_a_chain_through_indexes(tmp_path: 
         ):
             plan = " ".join(str(row[-1]) for row in index.conn.execute("EXPLAIN QUERY PLAN " + sql))
             assert "USING INDEX" in plan and "SCAN" not in plan, plan
+    finally:
+        index.close()
+
+
+def test_a_canonicals_copies_are_counted_whether_its_copy_comes_before_it_in_a_batch_or_in_a_later_one(
+    tmp_path: Path,
+) -> None:
+    from newsdex.transforms.record import Document
+
+    def doc(doc_id: str, source: str, of: str | None = None) -> Document:
+        return Document(
+            input={"path": doc_id}, id=doc_id, source_domain=source, body=COASTAL_ROAD, duplicate_of=of
+        )
+
+    index = EmbeddedIndex(tmp_path)
+    try:
+        index.write(
+            [doc("copy1", "b.example", of="orig"), doc("orig", "a.example"), doc("alone", "c.example")]
+        )
+        got = index.get(["orig", "alone"])
+        assert got["orig"]["copies"] == {"count": 1, "sources": ["b.example"], "ids": ["copy1"]}
+        assert got["alone"]["copies"] == {"count": 0, "sources": [], "ids": []}
+        index.write([doc("copy2", "d.example", of="orig")])
+        assert index.get(["orig"])["orig"]["copies"]["ids"] == ["copy1", "copy2"]
+        # Written again (a re-run): the copies learned before are kept.
+        index.write([doc("orig", "a.example")])
+        assert index.get(["orig"])["orig"]["copies"]["count"] == 2
+    finally:
+        index.close()
+
+
+def test_passage_postings_and_counts_follow_a_document_replaced_made_a_copy_and_replaced_again(
+    tmp_path: Path,
+) -> None:
+    from newsdex.flows.stages import passages_batch
+    from newsdex.transforms.record import Document
+
+    other = "Residents of the valley have waited for a crossing since the old ferry stopped running in 1998."
+    index = EmbeddedIndex(tmp_path)
+
+    def write(doc_id: str, body: str) -> list[str]:
+        doc = Document(input={"path": doc_id}, id=doc_id, source_domain=f"{doc_id}.example", body=body)
+        docs, _, _ = passages_batch([doc], index.passage_df, index.passage_candidates)
+        index.write(docs)
+        return docs[0].passage_keys
+
+    def postings() -> dict[str, list[str]]:
+        rows = index.conn.execute("SELECT id, key FROM passage_keys ORDER BY id, key").fetchall()
+        return {i: [k for j, k in rows if j == i] for i in dict.fromkeys(i for i, _ in rows)}
+
+    try:
+        first = write("a", COASTAL_ROAD)
+        write("b", COASTAL_ROAD)
+        assert index.passage_df(first) == dict.fromkeys(first, 2)
+        # Replaced with another body: its old keys are taken out, its new ones counted.
+        second = write("a", other)
+        assert not set(first) & set(second)
+        assert postings() == {"a": sorted(set(second)), "b": sorted(set(first))}
+        assert index.passage_df(first) == dict.fromkeys(first, 1)
+        assert index.passage_df(second) == dict.fromkeys(second, 1)
+        # Made a copy: out of the passage index, counted out once, even when written again after.
+        index.merge_canonicals({"a": ("b", "near")})
+        assert index.get(["a"])["a"]["passage_keys"] == []
+        assert postings() == {"b": sorted(set(first))} and index.passage_df(second) == {}
+        write("a", other)
+        assert index.passage_df(second) == dict.fromkeys(second, 1)
+        assert index.passage_df(first) == dict.fromkeys(first, 1)
     finally:
         index.close()
