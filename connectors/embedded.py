@@ -25,7 +25,7 @@ from newsdex.connectors.hits import (
     search_request,
     search_result,
 )
-from newsdex.connectors.state import connect, transaction
+from newsdex.connectors.state import StateError, connect, transaction
 from newsdex.transforms.dates import keep_first_seen, pick_sort_date
 from newsdex.transforms.passages import MAX_CANDIDATES as PASSAGE_CANDIDATES
 from newsdex.transforms.passages import add_links, key_lines, linked_documents, split_passages
@@ -129,6 +129,34 @@ DOC_JOIN = "LEFT JOIN passage_texts t ON t.id = d.id"
 BODY_JOIN = "JOIN docs_fts f ON f.rowid = d.rowid"
 
 
+def _refuse_newer(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse an index written by a newer newsdex: this one would read it wrongly (a later schema may
+    keep fields elsewhere, as schema 9 moved shared passages out of the JSON), and would write it in
+    its own layout. Nothing in the file is touched."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"{path} was written by a newer newsdex (index schema {version}, this version reads up to "
+            f"{SCHEMA_VERSION}); upgrade newsdex, or point --data-dir / NEWSDEX_DATA_DIR elsewhere"
+        )
+
+
+def check_schema(data_dir: Path) -> None:
+    """Raise StateError if the data directory's index was written by a newer newsdex (`newsdex run`
+    checks before any work starts); a missing index is fine."""
+    path = data_dir / "index.sqlite"
+    if not path.is_file():
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # opening it for the run says what is wrong
+    try:
+        _refuse_newer(conn, path)
+    finally:
+        conn.close()
+
+
 class EmbeddedIndex:
     """Documents, full-text index, entity facets and dedup band keys in one SQLite file."""
 
@@ -140,6 +168,11 @@ class EmbeddedIndex:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "index.sqlite"
         self.conn = connect(self.path)
+        try:
+            _refuse_newer(self.conn, self.path)
+        except StateError:
+            self.conn.close()
+            raise
         self.conn.executescript(SCHEMA)
         self._migrate()
         self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")

@@ -470,6 +470,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.dask_address:
             _check_dask(args.dask_address)
         check_data_dir(settings.data_dir)
+        if not settings.es_url:
+            from newsdex.connectors.embedded import check_schema
+
+            check_schema(settings.data_dir)
         # Prefect's server (unless one is configured) and the workers, which import the libraries and
         # load the models, start now and come up while this process imports the pipeline; then the
         # first batches are read and their cleaning queued, and the flow run takes them over.

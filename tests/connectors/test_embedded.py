@@ -6,9 +6,14 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from newsdex.connectors.embedded import FTS_BY_ROWID, SCHEMA_VERSION, SORT_DATE, EmbeddedIndex
+from newsdex.connectors.state import StateError
 from newsdex.transforms.passages import passage_keys, split_passages
 from newsdex.transforms.record import CONTRACT_FIELDS
+from tests.cli import newsdex, one_line_error
+from tests.conftest import SAMPLES
 from tests.races import racing_runs
 
 
@@ -441,3 +446,40 @@ def test_passage_postings_and_counts_follow_a_document_replaced_made_a_copy_and_
         assert index.passage_df(first) == dict.fromkeys(first, 1)
     finally:
         index.close()
+
+
+def _contents(path: Path) -> tuple[int, list[str]]:
+    """The database's schema version and every statement that would rebuild it."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0], list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def test_an_index_from_a_newer_newsdex_is_refused_by_every_command_and_left_untouched(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first, second = racing_runs()
+    index = EmbeddedIndex(data)
+    index.write(first + second)
+    index.close()
+    path = data / "index.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = _contents(path)
+    with pytest.raises(StateError, match="newer newsdex"):
+        EmbeddedIndex(data)
+    env = {"NEWSDEX_DATA_DIR": str(data)}
+    for args in (
+        ["search", "Ryabkov"],
+        ["stats"],
+        ["stories"],
+        ["related", first[0].id],
+        ["run", str(SAMPLES)],
+    ):
+        line = one_line_error(
+            newsdex(*args, cwd=tmp_path, env=env), 1, "newer newsdex", str(SCHEMA_VERSION + 1)
+        )
+        assert str(path) in line, line
+    assert _contents(path) == before, "the newer index is not touched"
+    assert not (data / "prefect").exists(), "the run stops before Prefect starts"
