@@ -4,8 +4,8 @@
                                       [--reuse paragraphs] [--skip-stories] [--read-whole]
 
 Builds an embedded index of N documents in batches, as the pipeline's index stage would (documents
-written directly, no extraction or NER: only the story and passage stages are timed): BBC articles (the real
-vocabulary and its word frequencies) and, past those, articles made of sentences of several BBC
+written directly, no extraction or NER: only the story and passage stages and the index write are
+timed): BBC articles (the real vocabulary and its word frequencies) and, past those, articles made of sentences of several BBC
 articles (each sentence's words shuffled; 5 % also quote a sentence of an earlier document), dated as a feed brings them: DOCS_PER_DAY a day, so the index grows and a day's volume
 stays the same. For each size it prints the story stage's milliseconds per
 document over the last batches (the cost at that size: flat = it does not grow with the index), then
@@ -109,6 +109,7 @@ def measure(
 
         window: list[float] = []
         passage_window: list[float] = []
+        write_window: list[float] = []
         done = 0
         try:
             for size in sorted(sizes):
@@ -132,13 +133,16 @@ def measure(
                     batch, links, _ = stages.passages_batch(batch, index.passage_df, candidates)
                     index.add_passage_links(links)
                     passage_window.append((time.perf_counter() - started) / len(batch))
+                    started = time.perf_counter()
                     index.write(batch)
+                    write_window.append((time.perf_counter() - started) / len(batch))
                     index.log_batch("bench", looked, [d.id for d in batch])
                     done += len(batch)
                 last = window[-5:]
                 out["sizes"][size] = {
                     "story_ms_per_doc": round(1000 * statistics.mean(last), 2),
                     "passage_ms_per_doc": round(1000 * statistics.mean(passage_window[-5:]), 2),
+                    "index_write_ms_per_doc": round(1000 * statistics.mean(write_window[-5:]), 2),
                     "documents_with_shared_passages": index.conn.execute(
                         "SELECT COUNT(*) FROM passage_links"
                     ).fetchone()[0],
@@ -152,7 +156,8 @@ def measure(
                 figures = out["sizes"][size]
                 print(
                     f"{size:>7} docs: stories {figures['story_ms_per_doc']} ms/doc, "
-                    f"passages {figures['passage_ms_per_doc']} ms/doc "
+                    f"passages {figures['passage_ms_per_doc']} ms/doc, "
+                    f"index write {figures['index_write_ms_per_doc']} ms/doc "
                     f"({figures['documents_with_shared_passages']} documents link {figures['passage_links']})",
                     flush=True,
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,8 @@ PASSAGES = 7
 PASSAGE_LINES = 8
 PASSAGE_TEXTS = 9
 SCHEMA_VERSION = PASSAGE_TEXTS
+# SQLite's page cache of the index connection, in KiB (`PRAGMA cache_size`).
+CACHE_KIB = 65536
 # The line of a posting written before lines were kept: its document is read whole.
 UNKNOWN_LINE = -1
 # A document's JSON as the readers get it: its shared passages and their count joined from their table.
@@ -173,6 +175,10 @@ class EmbeddedIndex:
         except StateError:
             self.conn.close()
             raise
+        # The postings' pages a batch inserts into stay in memory between batches (SQLite's default
+        # keeps 2 MB): the index write at 4,500 heavy-reuse documents ~10 % less CPU. Filled only as
+        # pages are read, so a short read command pays nothing for it.
+        self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.conn.executescript(SCHEMA)
         self._migrate()
         self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")
@@ -487,6 +493,8 @@ class EmbeddedIndex:
         touched: set[str] = set()
         # Canonicals new to the index, written with no copies: refreshed only if a copy points to them.
         fresh: set[str] = set()
+        # Canonicals' passage keys, written after the loop in key order (`_add_passage_keys`).
+        postings: dict[str, tuple[list[str], dict[str, list[int]] | None]] = {}
         with transaction(self.conn) as conn:
             for doc in docs:
                 existed = conn.execute(
@@ -496,6 +504,7 @@ class EmbeddedIndex:
                 if existed:
                     counts["replaced"] += 1
                     fresh.discard(doc.id)
+                    postings.pop(doc.id, None)  # the same id earlier in this batch: not written yet
                     if doc.sort_date:
                         doc.sort_date = keep_first_seen(doc.sort_date, doc.published_at, existed[1])
                     if existed[0]:
@@ -528,7 +537,7 @@ class EmbeddedIndex:
                 )
                 if not doc.duplicate_of:
                     _add_story_doc(conn, doc.id, doc.story_id, doc.sort_date, doc.story_terms)
-                    _add_passage_keys(conn, doc.id, doc.passage_keys, doc.hints.get("passage_lines"))
+                    postings[doc.id] = (doc.passage_keys, doc.hints.get("passage_lines"))
                 if doc.shared_passages:
                     _set_passage_texts(conn, doc.id, doc.shared_passages, facet=not doc.duplicate_of)
                 conn.execute(
@@ -551,6 +560,7 @@ class EmbeddedIndex:
                     conn.executemany(
                         "INSERT INTO bands VALUES (?,?)", [(band, doc.id) for band in doc.lsh_bands]
                     )
+            _add_passage_keys(conn, postings)
             self._refresh_copies(conn, touched, fresh)
         return counts
 
@@ -879,19 +889,23 @@ def _add_stories(conn: sqlite3.Connection) -> None:
 
 
 def _add_passage_keys(
-    conn: sqlite3.Connection, doc_id: str, keys: list[str], lines: dict[str, list[int]] | None = None
+    conn: sqlite3.Connection, postings: Mapping[str, tuple[list[str], Mapping[str, list[int]] | None]]
 ) -> None:
-    """Index a canonical's passage keys: its postings (with the body lines each key stands on, when
-    known: `key_lines`) and the keys' document counts."""
-    distinct = sorted(set(keys))
-    on = lines or {}
+    """Index canonicals' passage keys, given as {id: (keys, the body lines each key stands on when
+    known: `key_lines`)}: their postings and the keys' document counts. A batch's are written together
+    in key order, so each page of the keyed tables is visited once, not once per document."""
+    rows: list[tuple[str, str, int]] = []
+    df: Counter[str] = Counter()
+    for doc_id, (keys, lines) in postings.items():
+        distinct = set(keys)
+        df.update(distinct)
+        on = lines or {}
+        rows.extend((k, doc_id, n) for k in distinct for n in (on.get(k) or [UNKNOWN_LINE]))
+    rows.sort()
+    conn.executemany("INSERT INTO passage_keys VALUES (?,?,?)", rows)
     conn.executemany(
-        "INSERT INTO passage_keys VALUES (?,?,?)",
-        [(k, doc_id, n) for k in distinct for n in (on.get(k) or [UNKNOWN_LINE])],
-    )
-    conn.executemany(
-        "INSERT INTO passage_df VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET df = df + 1",
-        [(k,) for k in distinct],
+        "INSERT INTO passage_df VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET df = df + excluded.df",
+        sorted(df.items()),
     )
 
 
@@ -978,6 +992,7 @@ def _add_passages(conn: sqlite3.Connection) -> None:
     for table in ("passage_keys", "passage_df", "passage_links"):
         conn.execute(f"DELETE FROM {table}")
     rows = conn.execute("SELECT rowid, id, doc, duplicate_of FROM documents").fetchall()
+    postings: dict[str, tuple[list[str], dict[str, list[int]]]] = {}
     for rowid, doc_id, raw, duplicate_of in rows:
         doc = Document.from_dict(json.loads(raw))
         lines = {} if duplicate_of else key_lines(split_passages(doc.body))
@@ -986,7 +1001,8 @@ def _add_passages(conn: sqlite3.Connection) -> None:
             "UPDATE documents SET doc=? WHERE rowid=?", (json.dumps(doc.to_dict(), ensure_ascii=False), rowid)
         )
         if not duplicate_of:
-            _add_passage_keys(conn, doc_id, doc.passage_keys, lines)
+            postings[doc_id] = (doc.passage_keys, lines)
+    _add_passage_keys(conn, postings)
 
 
 def _lines(concatenated: str) -> list[int] | None:

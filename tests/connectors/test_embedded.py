@@ -448,6 +448,36 @@ def test_passage_postings_and_counts_follow_a_document_replaced_made_a_copy_and_
         index.close()
 
 
+def test_a_batch_that_names_one_document_twice_keeps_only_the_last_ones_passage_postings(
+    tmp_path: Path,
+) -> None:
+    from newsdex.flows.stages import passages_batch
+    from newsdex.transforms.record import Document
+
+    other = "Residents of the valley have waited for a crossing since the old ferry stopped running in 1998."
+
+    def doc(doc_id: str, body: str) -> Document:
+        return Document(input={"path": doc_id}, id=doc_id, source_domain=f"{doc_id}.example", body=body)
+
+    index = EmbeddedIndex(tmp_path)
+    try:
+        # A batch's postings are written together after its documents: an earlier instance of an id
+        # is not in the table yet when a later one replaces it, and must not be written after it.
+        made = [("a", COASTAL_ROAD), ("b", COASTAL_ROAD), ("a", other), ("c", other), ("c", other)]
+        docs = [passages_batch([doc(*m)], index.passage_df, index.passage_candidates)[0][0] for m in made]
+        copy = doc("b", COASTAL_ROAD)  # "b" again, now a copy of "a": no postings of its own
+        copy.duplicate_of = "a"
+        index.write([*docs, copy])
+        first, second = docs[0].passage_keys, docs[2].passage_keys
+        assert first and second and not set(first) & set(second)
+        rows = index.conn.execute("SELECT id, key FROM passage_keys ORDER BY id, key").fetchall()
+        assert rows == sorted((i, k) for i in "ac" for k in set(second))
+        assert index.passage_df(first) == {}
+        assert index.passage_df(second) == dict.fromkeys(second, 2)
+    finally:
+        index.close()
+
+
 def _contents(path: Path) -> tuple[int, list[str]]:
     """The database's schema version and every statement that would rebuild it."""
     conn = sqlite3.connect(path)
