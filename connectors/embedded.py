@@ -120,8 +120,6 @@ PASSAGES = 7
 PASSAGE_LINES = 8
 PASSAGE_TEXTS = 9
 SCHEMA_VERSION = PASSAGE_TEXTS
-# SQLite's page cache of the index connection, in KiB (`PRAGMA cache_size`).
-CACHE_KIB = 65536
 # The line of a posting written before lines were kept: its document is read whole.
 UNKNOWN_LINE = -1
 # A document's JSON as the readers get it: its shared passages and their count joined from their table.
@@ -175,10 +173,6 @@ class EmbeddedIndex:
         except StateError:
             self.conn.close()
             raise
-        # The postings' pages a batch inserts into stay in memory between batches (SQLite's default
-        # keeps 2 MB): the index write at 4,500 heavy-reuse documents ~10 % less CPU. Filled only as
-        # pages are read, so a short read command pays nothing for it.
-        self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.conn.executescript(SCHEMA)
         self._migrate()
         self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")
