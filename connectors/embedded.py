@@ -120,6 +120,8 @@ PASSAGES = 7
 PASSAGE_LINES = 8
 PASSAGE_TEXTS = 9
 SCHEMA_VERSION = PASSAGE_TEXTS
+# Documents whose passage postings a migration holds in memory before writing them.
+MIGRATION_CHUNK = 1000
 # The line of a posting written before lines were kept: its document is read whole.
 UNKNOWN_LINE = -1
 # A document's JSON as the readers get it: its shared passages and their count joined from their table.
@@ -129,32 +131,27 @@ DOC_JOIN = "LEFT JOIN passage_texts t ON t.id = d.id"
 BODY_JOIN = "JOIN docs_fts f ON f.rowid = d.rowid"
 
 
-def _refuse_newer(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse an index written by a newer newsdex: this one would read it wrongly (a later schema may
-    keep fields elsewhere, as schema 9 moved shared passages out of the JSON), and would write it in
-    its own layout. Nothing in the file is touched."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StateError(
-            f"{path} was written by a newer newsdex (index schema {version}, this version reads up to "
-            f"{SCHEMA_VERSION}); upgrade newsdex, or point --data-dir / NEWSDEX_DATA_DIR elsewhere"
-        )
-
-
 def check_schema(data_dir: Path) -> None:
-    """Raise StateError if the data directory's index was written by a newer newsdex (`newsdex run`
-    checks before any work starts); a missing index is fine."""
+    """Raise StateError if the data directory's index was written by a newer newsdex: this one would
+    read it wrongly (a later schema may keep fields elsewhere, as schema 9 moved shared passages out of
+    the JSON) and write it in its own layout. Read-only, so nothing in the file is touched; a missing
+    index is fine (opening it for the run says what else is wrong)."""
     path = data_dir / "index.sqlite"
     if not path.is_file():
         return
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
     except sqlite3.Error:
-        return  # opening it for the run says what is wrong
-    try:
-        _refuse_newer(conn, path)
-    finally:
-        conn.close()
+        return
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"{path} was written by a newer newsdex (index schema {version}, this version reads up to "
+            f"{SCHEMA_VERSION}); upgrade newsdex, or point --data-dir / NEWSDEX_DATA_DIR elsewhere"
+        )
 
 
 class EmbeddedIndex:
@@ -167,12 +164,8 @@ class EmbeddedIndex:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "index.sqlite"
+        check_schema(data_dir)  # before `connect`, which would set its journal mode
         self.conn = connect(self.path)
-        try:
-            _refuse_newer(self.conn, self.path)
-        except StateError:
-            self.conn.close()
-            raise
         self.conn.executescript(SCHEMA)
         self._migrate()
         self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story_id)")
@@ -996,6 +989,9 @@ def _add_passages(conn: sqlite3.Connection) -> None:
         )
         if not duplicate_of:
             postings[doc_id] = (doc.passage_keys, lines)
+        if len(postings) >= MIGRATION_CHUNK:  # a large index's postings are not all held at once
+            _add_passage_keys(conn, postings)
+            postings.clear()
     _add_passage_keys(conn, postings)
 
 

@@ -201,15 +201,25 @@ def _as_written_by(data_dir: Path, version: int, *statements: str) -> None:
     conn.close()
 
 
-def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(tmp_path: Path) -> None:
+def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsdex.connectors import embedded
     from newsdex.connectors.embedded import PASSAGES
     from newsdex.flows.stages import passages_batch
     from newsdex.transforms.record import Document
 
+    monkeypatch.setattr(embedded, "MIGRATION_CHUNK", 1)  # postings written in more than one chunk
     quote = COASTAL_ROAD
     old = Document(input={"path": "x"}, id="old", source_domain="one.example", body=f"Intro.\n\n{quote}")
+    other = Document(
+        input={"path": "z"},
+        id="other",
+        source_domain="three.example",
+        body="Residents of the valley have waited for a crossing since the old ferry stopped running in 1998.",
+    )
     index = EmbeddedIndex(tmp_path)
-    index.write([old])
+    index.write([old, other])
     index.close()
     # As schema 6 left it: no passage keys in the documents, empty passage tables.
     _as_written_by(
@@ -221,7 +231,11 @@ def test_an_index_from_before_shared_passages_gets_passage_keys_on_open(tmp_path
     )
     index = EmbeddedIndex(tmp_path)
     try:
-        assert index.get(["old"])["old"]["passage_keys"]
+        for doc_id in ("old", "other"):
+            keys = index.get([doc_id])[doc_id]["passage_keys"]
+            assert keys and index.passage_df(keys) == dict.fromkeys(keys, 1)
+            rows = index.conn.execute("SELECT DISTINCT key FROM passage_keys WHERE id = ?", (doc_id,))
+            assert sorted(k for (k,) in rows) == sorted(keys)
         new = Document(input={"path": "y"}, id="new", source_domain="two.example", body=quote.upper())
         docs, links, _ = passages_batch([new], index.passage_df, index.passage_candidates)
         index.write(docs)
