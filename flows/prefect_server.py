@@ -65,8 +65,6 @@ class TemporaryServer:
         port: int | None = None,
         idle: float | None = None,
     ) -> None:
-        import prefect
-
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.api_url = self.base_url + "/api"
@@ -116,7 +114,7 @@ class TemporaryServer:
             # Who decides when it stops: the parent's end, or (detached) no lease for `idle` seconds.
             str(os.getpid()) if idle is None else f"idle={idle:g}",
             "--app-dir",
-            str(Path(prefect.__file__).parent.parent),
+            str(_prefect_package().parent),
             "--factory",
             "prefect.server.api.server:create_app",
             "--host",
@@ -214,12 +212,10 @@ TEMPLATE_TABLES = {"alembic_version", "block_type", "block_schema", "block_schem
 def template_path() -> Path:
     """Return where the migrated empty Prefect database of this Prefect version is kept:
     NEWSDEX_CACHE_DIR, else $XDG_CACHE_HOME/newsdex, else ~/.cache/newsdex."""
-    import prefect
-
     root = os.environ.get("NEWSDEX_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "newsdex"
     )
-    return Path(root) / f"prefect-{prefect.__version__}.db"
+    return Path(root) / f"prefect-{prefect_version()}.db"
 
 
 def seed_database(home: Path) -> bool:
@@ -279,21 +275,17 @@ def _has_rows(db: Any, table: str) -> bool:
 
 def blocks_registered(home: Path) -> bool:
     """Whether a server of this Prefect version has registered its block types in home's database."""
-    import prefect
-
     try:
-        return (home / BLOCKS_MARK).read_text().strip() == prefect.__version__
+        return (home / BLOCKS_MARK).read_text().strip() == prefect_version()
     except OSError:
         return False
 
 
 def mark_blocks_registered(home: Path) -> None:
     """Record that home's database has this Prefect version's block types."""
-    import prefect
-
     with contextlib.suppress(OSError):
         if not blocks_registered(home):
-            (home / BLOCKS_MARK).write_text(prefect.__version__ + "\n")
+            (home / BLOCKS_MARK).write_text(prefect_version() + "\n")
 
 
 def _custom_database(env: dict[str, str]) -> bool:
@@ -326,12 +318,33 @@ def local_server(home: Path, port: int = 4200) -> TemporaryServer:
 def start_if_needed(home: Path | None = None) -> TemporaryServer | None:
     """Return the Prefect server this process's flow runs use, unless a Prefect API is configured
     (then None): the shared server under `home` (started if none is running), or a temporary server
-    of this process when there is no `home` or NEWSDEX_PREFECT_IDLE is 0."""
-    global _SERVER
+    of this process when there is no `home` or NEWSDEX_PREFECT_IDLE is 0.
+
+    Prefect's settings say whether an API is configured, but importing them takes ~0.7 s and the
+    server's own start ~3 s. When no settings source Prefect reads can name an API URL
+    (`may_name_api`, which reads them without Prefect), the server is started first, so that its
+    start and this process's import of Prefect overlap; Prefect's answer still decides."""
+    early = None if may_name_api() else _server_for(home)
     from prefect.settings import get_current_settings
 
     if get_current_settings().api.url is not None:
+        if early is not None:  # a source may_name_api does not know: use the configured API
+            _give_back(early)
         return None
+    return early or _server_for(home)
+
+
+def _give_back(server: TemporaryServer) -> None:
+    """Let go of a server this command will not use: its lease (a shared server stops when idle)."""
+    if server.lease is not None:
+        _drop_lease(server.lease)
+        server.lease = None
+    if not server.shared:
+        server.stop()
+
+
+def _server_for(home: Path | None) -> TemporaryServer:
+    global _SERVER
     idle = idle_seconds()
     if home is not None and idle > 0:
         # Asked for every command (a lock, a record, a lease): commands called one after another in
@@ -344,6 +357,69 @@ def start_if_needed(home: Path | None = None) -> TemporaryServer | None:
         _SERVER = TemporaryServer()
         atexit.register(_SERVER.stop)
     return _SERVER
+
+
+def may_name_api(cwd: Path | None = None) -> bool:
+    """Whether a Prefect settings source may name an API URL (PREFECT_API_URL), read without
+    importing Prefect; False only when none can.
+
+    Prefect 3 reads, highest first: the environment, `.env`, `prefect.toml` and `pyproject.toml`
+    ([tool.prefect]) in the working directory, and the active profile of its profiles file. Any
+    `PREFECT_API...` variable, a `prefect.toml`, a `.env` that mentions Prefect, a [tool.prefect]
+    table, an active profile with a `PREFECT_API...` key, or a file that cannot be read counts as
+    "may" (Prefect then decides, as it always did)."""
+    import tomllib
+
+    if any(key.upper().startswith("PREFECT_API") for key in os.environ):
+        return True
+    here = cwd or Path.cwd()
+    try:
+        if (here / "prefect.toml").exists():
+            return True
+        dotenv = here / ".env"
+        if dotenv.exists() and "PREFECT" in dotenv.read_text(errors="replace").upper():
+            return True
+        pyproject = here / "pyproject.toml"
+        if pyproject.exists() and "prefect" in tomllib.loads(pyproject.read_text()).get("tool", {}):
+            return True
+        profiles = _profiles_path()
+        if profiles is None:
+            return False  # Prefect's own default profiles: the active one names no API
+        data = tomllib.loads(profiles.read_text())
+        active = os.environ.get("PREFECT_PROFILE") or data.get("active") or ""
+        profile = data.get("profiles", {}).get(active, {})
+        return not isinstance(profile, dict) or any(key.upper().startswith("PREFECT_API") for key in profile)
+    except (OSError, ValueError, AttributeError):  # unreadable or not TOML: Prefect decides
+        return True
+
+
+def _profiles_path() -> Path | None:
+    """The profiles file Prefect reads (None: its bundled default), as prefect.settings.sources
+    finds it once the working directory's files are ruled out."""
+    if os.environ.get("PREFECT_TESTING_UNIT_TEST_MODE") or os.environ.get("PREFECT_TESTING_TEST_MODE"):
+        return None
+    if os.environ.get("PREFECT_PROFILES_PATH"):
+        return Path(os.environ["PREFECT_PROFILES_PATH"])
+    home = Path(os.environ["PREFECT_HOME"]) if os.environ.get("PREFECT_HOME") else Path.home() / ".prefect"
+    path = home / "profiles.toml"
+    return path if path.exists() else None  # a missing file: Prefect uses its default profile
+
+
+def prefect_version() -> str:
+    """The installed Prefect's version, without importing it."""
+    from importlib.metadata import version
+
+    return version("prefect")
+
+
+def _prefect_package() -> Path:
+    """The installed Prefect package's folder, without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerError("Prefect is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def idle_seconds() -> float:
