@@ -143,6 +143,10 @@ def measure(
                     "story_ms_per_doc": round(1000 * statistics.mean(last), 2),
                     "passage_ms_per_doc": round(1000 * statistics.mean(passage_window[-5:]), 2),
                     "index_write_ms_per_doc": round(1000 * statistics.mean(write_window[-5:]), 2),
+                    # Over every batch so far (one batch's cost can hide a periodic one, e.g. a
+                    # WAL checkpoint): milliseconds per document of the whole build.
+                    "passage_ms_per_doc_whole": round(1000 * statistics.mean(passage_window), 2),
+                    "index_write_ms_per_doc_whole": round(1000 * statistics.mean(write_window), 2),
                     "documents_with_shared_passages": index.conn.execute(
                         "SELECT COUNT(*) FROM passage_links"
                     ).fetchone()[0],
@@ -158,6 +162,8 @@ def measure(
                     f"{size:>7} docs: stories {figures['story_ms_per_doc']} ms/doc, "
                     f"passages {figures['passage_ms_per_doc']} ms/doc, "
                     f"index write {figures['index_write_ms_per_doc']} ms/doc "
+                    f"(whole build: passages {figures['passage_ms_per_doc_whole']}, "
+                    f"index write {figures['index_write_ms_per_doc_whole']}) "
                     f"({figures['documents_with_shared_passages']} documents link {figures['passage_links']})",
                     flush=True,
                 )
